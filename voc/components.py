@@ -1,0 +1,459 @@
+"""The pipeline's stages. Each is a named callable ``Document -> Document``; the learned
+ones also take a batch through ``pipe(docs)`` so a batch is scored with one matrix product.
+
+Order (fixed): normalize → language → segment → clauses → lexicon → features →
+sentiment → touchpoints → themes → signals → stage.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+
+from . import resources as R
+from .clauses import split_clauses
+from .document import Clause, Document, sentiment_record
+from .features import LinearHead, Vocabulary, clause_features
+from .language import detect_language
+from .lexicon import Lexicon
+from .normalize import DEFAULT_STEPS, make_step, normalize
+from .segment import Segmenter
+
+
+class Component:
+    name = "component"
+
+    def __call__(self, doc: Document) -> Document:
+        raise NotImplementedError
+
+    def pipe(self, docs: List[Document]) -> List[Document]:
+        return [self(d) for d in docs]
+
+    def to_disk(self, path: Path) -> None:
+        """Write learned state and settings under ``path`` (a folder)."""
+
+    def config(self) -> dict:
+        return {}
+
+
+class Normalizer(Component):
+    name = "normalize"
+
+    def __init__(self, steps: Sequence[str] = DEFAULT_STEPS):
+        self.steps = list(steps)
+        self._fns = [make_step(s) for s in self.steps]
+
+    def __call__(self, doc):
+        doc.norm = normalize(doc.text, self._fns)
+        return doc
+
+    def config(self):
+        return {"steps": self.steps}
+
+
+class LanguageDetector(Component):
+    name = "language"
+
+    def __call__(self, doc):
+        doc.language = detect_language(doc.norm)
+        return doc
+
+
+class Tokenizer(Component):
+    name = "segment"
+
+    def __init__(self, user_dict: str | None = None, hmm: bool = False):
+        self.segmenter = Segmenter(user_dict, hmm=hmm)
+
+    def __call__(self, doc):
+        doc.tokens = self.segmenter(doc.norm, doc.language)
+        return doc
+
+    def config(self):
+        return {"hmm": self.segmenter.hmm}
+
+    def to_disk(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        src = self.segmenter.user_dict
+        dst = path / "userdict.txt"
+        if src and Path(src).resolve() != dst.resolve():
+            dst.write_text(Path(src).read_text(encoding="utf-8"), encoding="utf-8")
+
+
+class ClauseSplitter(Component):
+    name = "clauses"
+
+    def __call__(self, doc):
+        clauses = []
+        toks = doc.tokens
+        t = 0
+        for start, end, contrast in split_clauses(doc.norm):
+            while t < len(toks) and toks[t][1] < start:
+                t += 1
+            t0 = t
+            while t < len(toks) and toks[t][2] <= end:
+                t += 1
+            clauses.append(Clause(start, end, contrast, t0, t))
+        doc.clauses = clauses
+        return doc
+
+
+LEXICON_KINDS = ("touchpoints", "themes", "stages", "signals", "polarity")
+
+
+class LexiconTagger(Component):
+    """Match the taxonomy's seed lexicons inside each clause, noting negation before a match."""
+
+    name = "lexicon"
+
+    def __init__(self, lexicons: Dict[str, Lexicon]):
+        self.lexicons = lexicons
+        # one combined table: a single longest-match pass per clause serves every lexicon
+        self._combined = Lexicon([(f"{kind}\t{lab}", lang, term) for kind, lex in lexicons.items()
+                                  for lab, lang, term in lex.rows])
+
+    def __call__(self, doc):
+        for c in doc.clauses:
+            words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
+            ms = []
+            taken: Dict[str, set] = {}
+            # per kind, longest match first: "won't be back" (churn) beats "be back" (repurchase)
+            for i, j, kl in sorted(self._combined.match_all(words), key=lambda m: (m[0] - m[1], m[0])):
+                kind, label = kl.split("\t")
+                used = taken.setdefault(kind, set())
+                if any(k in used for k in range(i, j)):
+                    if not any((m[0], m[1], m[2]) == (c.tok_start + i, c.tok_start + j, kind) for m in ms):
+                        continue
+                used.update(range(i, j))
+                ms.append((c.tok_start + i, c.tok_start + j, kind, label, _negated(words, i)))
+            ms.sort()
+            c.matches = ms
+        return doc
+
+    def to_disk(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        for kind, lex in self.lexicons.items():
+            lex.to_tsv(path / f"{kind}.tsv")
+
+    @classmethod
+    def from_disk(cls, path: Path) -> "LexiconTagger":
+        return cls({k: Lexicon.from_tsv(path / f"{k}.tsv") for k in LEXICON_KINDS if (path / f"{k}.tsv").exists()})
+
+
+def _negated(words: Sequence[str], i: int) -> bool:
+    for w in words[max(0, i - R.NEGATION_WINDOW):i]:
+        if w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't"):
+            return True
+    return False
+
+
+class Featurizer(Component):
+    """Turn each clause (and the whole text) into feature columns of the shared vocabulary."""
+
+    name = "features"
+
+    def __init__(self, vocab: Vocabulary):
+        self.vocab = vocab
+
+    def clause_strings(self, doc: Document, c: Clause) -> List[str]:
+        words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
+        labs = []
+        for _, _, kind, lab, neg in c.matches:
+            if kind == "polarity":
+                labs.append("pol:" + (("neg" if lab == "pos" else "pos") if neg else lab))
+            elif kind in ("touchpoints", "signals"):
+                labs.append(kind[:2] + ":" + lab)
+        return clause_features(words, doc.norm[c.start:c.end], labs)
+
+    def __call__(self, doc):
+        index = self.vocab.index_
+        for c in doc.clauses:
+            c.x = np.fromiter({index[f] for f in self.clause_strings(doc, c) if f in index}, dtype=np.int32)
+        return doc
+
+    def to_disk(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        self.vocab.to_disk(path / "vocab.txt")
+
+    @classmethod
+    def from_disk(cls, path: Path) -> "Featurizer":
+        return cls(Vocabulary.from_disk(path / "vocab.txt"))
+
+
+def clause_matrix(clauses: Sequence[Clause], n_features: int):
+    """Stack the clauses' feature columns into one l2-normalised CSR matrix."""
+    from scipy.sparse import csr_matrix
+
+    lens = np.fromiter((len(c.x) for c in clauses), dtype=np.int64, count=len(clauses))
+    indptr = np.zeros(len(clauses) + 1, dtype=np.int64)
+    np.cumsum(lens, out=indptr[1:])
+    indices = np.concatenate([c.x for c in clauses]) if clauses else np.zeros(0, dtype=np.int32)
+    w = 1.0 / np.sqrt(np.maximum(lens, 1)).astype(np.float32)
+    data = np.repeat(w, lens)
+    return csr_matrix((data, indices, indptr), shape=(len(clauses), n_features))
+
+
+class SentimentClassifier(Component):
+    """Clause-level 3-class sentiment; the text's sentiment weighs clauses by the peak-end
+    rule (the strongest clause, the last clause and contrast clauses count more)."""
+
+    name = "sentiment"
+
+    def __init__(self, head: LinearHead, neutral_bias: float = 0.0, end_weight: float = 0.5,
+                 contrast_weight: float = 0.5, peak_weight: float = 1.0):
+        self.head = head
+        self.neutral_bias = neutral_bias
+        self.end_weight = end_weight
+        self.contrast_weight = contrast_weight
+        self.peak_weight = peak_weight
+
+    def __call__(self, doc):
+        return self.pipe([doc])[0]
+
+    def pipe(self, docs):
+        clauses = [c for d in docs for c in d.clauses]
+        if clauses:
+            P = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
+            for c, p in zip(clauses, P):
+                c.sentiment = p
+        for d in docs:
+            d.sentiment = sentiment_record(self.aggregate(d.clauses), self.neutral_bias) if d.clauses else \
+                {"label": "neutral", "score": 0.0, "confidence": 0.0}
+        return docs
+
+    def aggregate(self, clauses: Sequence[Clause]) -> np.ndarray:
+        P = np.stack([c.sentiment for c in clauses])
+        strength = np.abs(P[:, 2] - P[:, 0])
+        w = 1.0 + self.peak_weight * (strength >= strength.max() - 1e-9) * strength
+        w[-1] += self.end_weight
+        w += self.contrast_weight * np.array([c.contrast for c in clauses], dtype=float)
+        return (P * w[:, None]).sum(0) / w.sum()
+
+    def config(self):
+        return {"neutral_bias": self.neutral_bias, "end_weight": self.end_weight,
+                "contrast_weight": self.contrast_weight, "peak_weight": self.peak_weight}
+
+    def to_disk(self, path):
+        self.head.to_disk(path)
+
+
+class TouchpointClassifier(Component):
+    """Which touchpoints each clause is about: a learned sigmoid head, with lexicon hits
+    as strong evidence (noisy-or), each touchpoint's sentiment from its own clauses."""
+
+    name = "touchpoints"
+
+    def __init__(self, head: LinearHead, threshold: float = 0.5, lexicon_weight: float = 0.8,
+                 thresholds: Dict[str, float] | None = None, neutral_bias: float = 0.0):
+        self.head = head
+        self.threshold = threshold
+        self.thresholds = thresholds or {}
+        self.lexicon_weight = lexicon_weight
+        self.neutral_bias = neutral_bias
+
+    def __call__(self, doc):
+        return self.pipe([doc])[0]
+
+    def pipe(self, docs):
+        clauses = [c for d in docs for c in d.clauses]
+        labels = self.head.labels
+        if clauses:
+            Q = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
+            for c, q in zip(clauses, Q):
+                hits = {m[3] for m in c.matches if m[2] == "touchpoints"}
+                c.touchpoints = {}
+                for k, lab in enumerate(labels):
+                    s = 1 - (1 - q[k]) * (1 - self.lexicon_weight * (lab in hits))
+                    if s >= self.thresholds.get(lab, self.threshold):
+                        c.touchpoints[lab] = float(s)
+        for d in docs:
+            d.touchpoints = self.collect(d)
+        return docs
+
+    def collect(self, doc: Document) -> List[dict]:
+        found: Dict[str, list] = {}
+        for c in doc.clauses:
+            for lab, s in c.touchpoints.items():
+                found.setdefault(lab, []).append((c, s))
+        out = []
+        for lab, items in found.items():
+            w = np.array([s for _, s in items])
+            P = np.stack([c.sentiment for c, _ in items])
+            p = (P * w[:, None]).sum(0) / w.sum()
+            out.append({
+                "id": lab,
+                "confidence": round(float(w.max()), 4),
+                "sentiment": sentiment_record(p, self.neutral_bias),
+                "evidence": evidence(doc, [c for c, _ in items], "touchpoints", lab),
+            })
+        out.sort(key=lambda t: -t["confidence"])
+        return out
+
+    def config(self):
+        return {"threshold": self.threshold, "thresholds": self.thresholds,
+                "lexicon_weight": self.lexicon_weight, "neutral_bias": self.neutral_bias}
+
+    def to_disk(self, path):
+        self.head.to_disk(path)
+
+
+def evidence(doc: Document, clauses: Sequence[Clause], kind: str, label: str) -> List[dict]:
+    """Evidence spans: the matched lexicon terms, else the whole clause."""
+    spans = []
+    for c in clauses:
+        ms = [m for m in c.matches if m[2] == kind and m[3] == label]
+        if ms:
+            for i, j, *_ in ms:
+                spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
+        else:
+            spans.append(doc.span(c.start, c.end))
+    seen, out = set(), []
+    for s in spans:
+        if (s["start"], s["end"]) not in seen:
+            seen.add((s["start"], s["end"]))
+            out.append(s)
+    return out
+
+
+class ThemeTagger(Component):
+    """CEM experience themes from their seed lexicons; sentiment from the clauses that hold
+    the evidence. Confidence grows with the number of distinct supporting terms."""
+
+    name = "themes"
+
+    def __init__(self, base_confidence: float = 0.6, neutral_bias: float = 0.0):
+        self.base_confidence = base_confidence
+        self.neutral_bias = neutral_bias
+
+    def __call__(self, doc):
+        found: Dict[str, list] = {}
+        for c in doc.clauses:
+            for m in c.matches:
+                if m[2] == "themes":
+                    found.setdefault(m[3], []).append(c)
+        out = []
+        for lab, cls in found.items():
+            uniq = list({id(c): c for c in cls}.values())
+            n_terms = sum(1 for c in uniq for m in c.matches if m[2] == "themes" and m[3] == lab)
+            conf = 1 - (1 - self.base_confidence) ** n_terms
+            p = np.mean([c.sentiment for c in uniq], axis=0)
+            out.append({"id": lab, "confidence": round(conf, 4),
+                        "sentiment": sentiment_record(p, self.neutral_bias),
+                        "evidence": evidence(doc, uniq, "themes", lab)})
+        out.sort(key=lambda t: -t["confidence"])
+        doc.themes = out
+        return doc
+
+    def config(self):
+        return {"base_confidence": self.base_confidence, "neutral_bias": self.neutral_bias}
+
+
+# Which stage a touchpoint points to when no stage word is present.
+STAGE_PRIORS = {
+    "marketing": "awareness", "price": "consideration", "digital": "purchase", "delivery": "purchase",
+    "billing": "purchase", "product": "usage", "service": "usage", "store": "usage", "location": "usage",
+    "membership": "usage", "after_sales": "feedback", "customer_support": "feedback",
+}
+
+
+class StageClassifier(Component):
+    """Journey stage: stage words vote with weight 1, touchpoints with ``prior_weight``;
+    ``null`` when nothing points anywhere."""
+
+    name = "stage"
+
+    def __init__(self, prior_weight: float = 0.5):
+        self.prior_weight = prior_weight
+
+    def __call__(self, doc):
+        votes: Dict[str, float] = {}
+        for c in doc.clauses:
+            for m in c.matches:
+                if m[2] == "stages":
+                    votes[m[3]] = votes.get(m[3], 0.0) + 1.0
+        for t in doc.touchpoints:
+            st = STAGE_PRIORS.get(t["id"])
+            if st:
+                votes[st] = votes.get(st, 0.0) + self.prior_weight * t["confidence"]
+        if any(s["id"] == "complaint" for s in doc.signals) and "feedback" in votes:
+            votes["feedback"] += 0.5
+        if not votes:
+            doc.stage = None
+            return doc
+        best = max(votes, key=lambda k: (votes[k], k))
+        doc.stage = {"id": best, "confidence": round(votes[best] / sum(votes.values()), 4)}
+        return doc
+
+    def config(self):
+        return {"prior_weight": self.prior_weight}
+
+
+class SignalDetector(Component):
+    """complaint, churn_risk, escalation, recommend and repurchase.
+
+    Phrases come from the signal lexicon (negated forms such as 不会再来 / won't be back
+    are listed under churn_risk and win by longest match); a repurchase phrase after a
+    negator ("never coming back") counts as churn_risk. ``complaint`` also fires on a
+    clearly negative text that evaluates a touchpoint negatively.
+    """
+
+    name = "signals"
+
+    def __init__(self, complaint_threshold: float = 0.6):
+        self.complaint_threshold = complaint_threshold
+
+    def __call__(self, doc):
+        found: Dict[str, list] = {}
+        for c in doc.clauses:
+            for i, j, kind, lab, neg in c.matches:
+                if kind != "signals":
+                    continue
+                if lab == "repurchase" and neg:
+                    lab = "churn_risk"
+                found.setdefault(lab, []).append((c, (i, j)))
+        out = []
+        neg_p = _neg_prob(doc)
+        for lab, items in found.items():
+            spans = []
+            for c, (i, j) in items:
+                spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
+            conf = 0.9 if lab in ("churn_risk", "escalation", "repurchase", "recommend") else 0.6 + 0.4 * neg_p
+            if lab == "complaint" and doc.sentiment and doc.sentiment["label"] == "positive":
+                continue
+            out.append({"id": lab, "confidence": round(conf, 4), "evidence": _dedup(spans)})
+        if "complaint" not in found and doc.sentiment and doc.sentiment["label"] == "negative" \
+                and neg_p >= self.complaint_threshold:
+            bad = [t for t in doc.touchpoints if t["sentiment"]["label"] == "negative"]
+            if bad:
+                out.append({"id": "complaint", "confidence": round(neg_p, 4), "evidence": bad[0]["evidence"][:3]})
+        if any(s["id"] == "churn_risk" for s in out):
+            out = [s for s in out if s["id"] != "repurchase"]
+        out.sort(key=lambda s: -s["confidence"])
+        doc.signals = out
+        return doc
+
+    def config(self):
+        return {"complaint_threshold": self.complaint_threshold}
+
+
+def _neg_prob(doc: Document) -> float:
+    if not doc.sentiment:
+        return 0.0
+    s = doc.sentiment
+    return s["confidence"] if s["label"] == "negative" else max(0.0, -s["score"])
+
+
+def _dedup(spans):
+    seen, out = set(), []
+    for s in spans:
+        if (s["start"], s["end"]) not in seen:
+            seen.add((s["start"], s["end"]))
+            out.append(s)
+    return out
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,0 +1,60 @@
+"""All errors voc raises, with stable codes.
+
+Each code is part of the public contract: API clients and batch reports key on it.
+Messages say what was wrong and what to do about it (spaCy ``errors.py`` style).
+"""
+
+from __future__ import annotations
+
+
+class VocError(Exception):
+    """Base class: every error voc raises on purpose carries a ``code``."""
+
+    code = "E000"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+        self.message = message
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+class InputError(VocError, ValueError):
+    """The text or record handed to voc cannot be analysed."""
+
+
+class ModelError(VocError):
+    """A model folder is missing, incomplete or of an unknown format."""
+
+
+class DependencyError(VocError, ImportError):
+    """An optional dependency is needed for this feature."""
+
+
+# Codes used for per-record errors (a record with an error is still written out).
+E_EMPTY = "E101"          # empty or whitespace-only text
+E_NOT_TEXT = "E102"       # the text field is not a string
+E_MISSING_FIELD = "E103"  # the record has no text field
+E_BAD_RECORD = "E104"     # the line is not valid JSON / not an object
+E_TOO_LONG = "E105"       # text longer than max_chars (analysed after truncation)
+E_INTERNAL = "E199"       # an unexpected failure inside the pipeline for this record
+
+E_MODEL_MISSING = "E201"
+E_MODEL_FORMAT = "E202"
+E_MODEL_FILE = "E203"
+E_UNKNOWN_COMPONENT = "E204"
+
+E_DEPENDENCY = "E301"
+E_INPUT_FILE = "E401"
+E_INPUT_FORMAT = "E402"
+
+
+def empty_text() -> InputError:
+    return InputError("The text is empty or only whitespace; send the customer's words in the text field.", E_EMPTY)
+
+
+def not_text(kind: str) -> InputError:
+    return InputError(f"The text must be a string, got {kind}; convert it or fix the text field.", E_NOT_TEXT)

@@ -1,0 +1,256 @@
+"""The one pipeline object: raw text → :class:`~voc.document.Document`.
+
+>>> import voc
+>>> nlp = voc.load()                       # the shipped default model
+>>> doc = nlp("菜很好吃，但是服务员态度太差了")
+>>> [t["id"] for t in doc.touchpoints]     # doctest: +SKIP
+['service', 'product']
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Sequence
+
+from . import components as C
+from .document import Document
+from .errors import (E_EMPTY, E_INTERNAL, E_MODEL_FILE, E_MODEL_FORMAT, E_MODEL_MISSING, E_NOT_TEXT,
+                     E_TOO_LONG, E_UNKNOWN_COMPONENT, InputError, ModelError, VocError)
+from .features import LinearHead
+
+FORMAT_VERSION = 1
+DEFAULT_MAX_CHARS = 20_000
+STAGE_ORDER = ("normalize", "language", "segment", "clauses", "lexicon", "features", "sentiment",
+               "touchpoints", "themes", "signals", "stage")
+
+
+def default_model_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "models" / "voc-default"
+
+
+class Pipeline:
+    """Named, ordered components from raw text to a Document.
+
+    Use :func:`voc.load` to get one. ``nlp(text)`` analyses one text; ``nlp.pipe(texts)``
+    streams many, batching the learned stages; ``nlp.analyze(records)`` is the error-safe
+    form used by the CLI and API (a bad record yields a Document with ``error`` set).
+    """
+
+    def __init__(self, components: Sequence[C.Component], meta: Optional[dict] = None,
+                 max_chars: int = DEFAULT_MAX_CHARS, path: Optional[Path] = None):
+        names = [c.name for c in components]
+        if names != list(STAGE_ORDER):
+            raise ModelError(f"Pipeline stages must be {list(STAGE_ORDER)}, got {names}", E_UNKNOWN_COMPONENT)
+        self.components = list(components)
+        self.meta = meta or {}
+        self.max_chars = max_chars
+        self.path = path
+
+    @property
+    def pipe_names(self) -> List[str]:
+        return [c.name for c in self.components]
+
+    def get_pipe(self, name: str) -> C.Component:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(f"No stage {name!r}; stages: {self.pipe_names}")
+
+    @property
+    def taxonomy(self) -> dict:
+        return self.meta.get("taxonomy", {})
+
+    # ------------------------------------------------------------------ running
+    def make_doc(self, text, id: Optional[str] = None) -> Document:
+        """Validate the input and create an empty Document (``error`` set when invalid).
+
+        ``text`` may also be a :class:`VocError` (a row the reader could not parse): the
+        Document then carries that error, so it keeps its place in the output.
+        """
+        if isinstance(text, VocError):
+            doc = Document("", id=id)
+            doc.error = text.to_dict()
+            return doc
+        if not isinstance(text, str):
+            doc = Document("" if text is None else "", id=id)
+            doc.error = InputError(f"The text must be a string, got {type(text).__name__}; "
+                                   "send the customer's words as a JSON string.", E_NOT_TEXT).to_dict()
+            return doc
+        doc = Document(text, id=id)
+        if not text.strip():
+            doc.error = InputError("The text is empty or only whitespace; nothing to analyse.", E_EMPTY).to_dict()
+        elif len(text) > self.max_chars:
+            doc.user_data["truncated"] = True
+        return doc
+
+    def __call__(self, text: str, id: Optional[str] = None) -> Document:
+        """Analyse one text. Raises :class:`voc.InputError` for empty or non-string input."""
+        doc = self.make_doc(text, id)
+        if doc.error:
+            raise InputError(doc.error["message"], doc.error["code"])
+        return self._run([doc])[0]
+
+    def pipe(self, texts: Iterable, batch_size: int = 256, n_process: int = 1,
+             ids: Optional[Iterable] = None) -> Iterator[Document]:
+        """Analyse many texts, in order. Invalid items come back with ``doc.error`` set
+        instead of raising, so one bad row never loses its neighbours.
+
+        ``n_process > 1`` spreads batches over worker processes (each loads the model once).
+        """
+        items = zip(ids, texts) if ids is not None else ((None, t) for t in texts)
+        if n_process == 1:
+            for batch in _batched(items, batch_size):
+                yield from self._run([self.make_doc(t, i) for i, t in batch])
+        else:
+            yield from self._pipe_multiprocess(items, batch_size, n_process)
+
+    def _run(self, docs: List[Document]) -> List[Document]:
+        good = [d for d in docs if d.error is None]
+        for d in good:
+            if d.user_data.get("truncated"):
+                # Analyse the head of an oversized text; offsets stay valid for the raw text.
+                d.user_data["full_text"] = d.text
+                d.text = d.text[: self.max_chars]
+        try:
+            for comp in self.components:
+                good = comp.pipe(good)
+        except VocError:
+            raise
+        except Exception:
+            if len(good) == 1:
+                raise
+            # isolate the failing record(s): rerun one by one
+            for d in good:
+                try:
+                    for comp in self.components:
+                        comp.pipe([d])
+                except Exception as e:  # noqa: BLE001 - reported on the record, never swallowed silently
+                    d.error = {"code": E_INTERNAL, "message": f"Analysis failed: {type(e).__name__}: {e}. "
+                                                              "Please report this text to the voc maintainers."}
+        for d in good:
+            if d.user_data.get("truncated"):
+                d.text = d.user_data.pop("full_text")
+                d.error = {"code": E_TOO_LONG, "message": f"The text has more than {self.max_chars} characters; "
+                                                          f"only the first {self.max_chars} were analysed."}
+        return docs
+
+    def _pipe_multiprocess(self, items, batch_size, n_process):
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork") if hasattr(__import__("os"), "fork") else mp.get_context("spawn")
+        global _WORKER_NLP
+        _WORKER_NLP = self
+        with ctx.Pool(n_process) as pool:
+            for out in pool.imap(_worker_run, _batched(items, batch_size), chunksize=1):
+                yield from out
+        _WORKER_NLP = None
+
+    # ------------------------------------------------------------------ persistence
+    def to_disk(self, path, meta: Optional[dict] = None) -> None:
+        """Write a self-describing model folder (config.json, meta.json, one folder per stage)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        config = {"format_version": FORMAT_VERSION, "max_chars": self.max_chars,
+                  "components": [{"name": c.name, "factory": _FACTORY_NAMES[c.name], **c.config()}
+                                 for c in self.components]}
+        (path / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
+        for c in self.components:
+            c.to_disk(path / c.name)
+        meta = dict(meta or self.meta)
+        meta.setdefault("format_version", FORMAT_VERSION)
+        (path / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def from_disk(cls, path) -> "Pipeline":
+        path = Path(path)
+        if not (path / "config.json").exists():
+            raise ModelError(f"No voc model at {path}: config.json is missing. Pass the folder written by "
+                             "`voc train` or Pipeline.to_disk, or call voc.load() for the default model.",
+                             E_MODEL_MISSING)
+        config = C.read_json(path / "config.json")
+        meta = C.read_json(path / "meta.json") if (path / "meta.json").exists() else {}
+        fv = config.get("format_version")
+        if fv != FORMAT_VERSION:
+            raise ModelError(f"Model at {path} has format version {fv!r}; this voc reads version "
+                             f"{FORMAT_VERSION}. Install the voc version that wrote it or retrain.", E_MODEL_FORMAT)
+        comps = []
+        try:
+            for cc in config["components"]:
+                factory = cc.get("factory")
+                if factory not in _FACTORIES:
+                    raise ModelError(f"Unknown component factory {factory!r} in {path / 'config.json'}; "
+                                     f"known: {', '.join(sorted(_FACTORIES))}", E_UNKNOWN_COMPONENT)
+                params = {k: v for k, v in cc.items() if k not in ("name", "factory")}
+                comps.append(_FACTORIES[factory](path / cc["name"], params))
+        except FileNotFoundError as e:
+            raise ModelError(f"Model folder {path} is incomplete: {e.filename} is missing.", E_MODEL_FILE) from e
+        return cls(comps, meta=meta, max_chars=config.get("max_chars", DEFAULT_MAX_CHARS), path=path)
+
+
+def _batched(items, n):
+    batch = []
+    for it in items:
+        batch.append(it)
+        if len(batch) >= n:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+_WORKER_NLP: Optional[Pipeline] = None
+
+
+def _worker_run(batch):
+    nlp = _WORKER_NLP
+    return nlp._run([nlp.make_doc(t, i) for i, t in batch])
+
+
+# Versioned factory names: a behaviour change gets a new name, old folders keep loading.
+_FACTORY_NAMES = {
+    "normalize": "voc.Normalizer.v1", "language": "voc.LanguageDetector.v1", "segment": "voc.Segmenter.v1",
+    "clauses": "voc.ClauseSplitter.v1", "lexicon": "voc.LexiconTagger.v1", "features": "voc.Featurizer.v1",
+    "sentiment": "voc.SentimentClassifier.v1", "touchpoints": "voc.TouchpointClassifier.v1",
+    "themes": "voc.ThemeTagger.v1", "signals": "voc.SignalDetector.v1", "stage": "voc.StageClassifier.v1",
+}
+
+
+def _user_dict(path: Path, params: dict):
+    f = path / "userdict.txt"
+    return C.Tokenizer(str(f) if f.exists() else None, **params)
+
+
+_FACTORIES = {
+    "voc.Normalizer.v1": lambda p, kw: C.Normalizer(**kw),
+    "voc.LanguageDetector.v1": lambda p, kw: C.LanguageDetector(),
+    "voc.Segmenter.v1": _user_dict,
+    "voc.ClauseSplitter.v1": lambda p, kw: C.ClauseSplitter(),
+    "voc.LexiconTagger.v1": lambda p, kw: C.LexiconTagger.from_disk(p),
+    "voc.Featurizer.v1": lambda p, kw: C.Featurizer.from_disk(p),
+    "voc.SentimentClassifier.v1": lambda p, kw: C.SentimentClassifier(LinearHead.from_disk(p), **kw),
+    "voc.TouchpointClassifier.v1": lambda p, kw: C.TouchpointClassifier(LinearHead.from_disk(p), **kw),
+    "voc.ThemeTagger.v1": lambda p, kw: C.ThemeTagger(**kw),
+    "voc.SignalDetector.v1": lambda p, kw: C.SignalDetector(**kw),
+    "voc.StageClassifier.v1": lambda p, kw: C.StageClassifier(**kw),
+}
+
+
+def load(path=None) -> Pipeline:
+    """Load a model folder; without a path, the shipped default ``models/voc-default``."""
+    return Pipeline.from_disk(path or default_model_path())
+
+
+def library_versions() -> dict:
+    import numpy
+    import scipy
+
+    out = {"python": platform.python_version(), "numpy": numpy.__version__, "scipy": scipy.__version__}
+    for mod in ("jieba", "opencc", "sklearn"):
+        try:
+            m = __import__(mod)
+            out[mod] = getattr(m, "__version__", "unknown")
+        except ImportError:
+            pass
+    return out
