@@ -144,8 +144,12 @@ class LexiconTagger(Component):
 
 
 def _negated(words: Sequence[str], i: int) -> bool:
-    for w in words[max(0, i - R.NEGATION_WINDOW):i]:
+    lo = max(0, i - R.NEGATION_WINDOW)
+    for k in range(lo, i):
+        w = words[k]
         if w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't"):
+            if k + 1 < len(words) and words[k + 1] in R.NEGATION_BREAKERS:
+                continue  # "can't wait to come back", "won't stop going back"
             return True
     return False
 
@@ -183,6 +187,15 @@ class Featurizer(Component):
         return cls(Vocabulary.from_disk(path / "vocab.txt"))
 
 
+def as_bias(neutral_bias) -> Dict[str, float]:
+    return dict(neutral_bias) if isinstance(neutral_bias, dict) else {"default": float(neutral_bias)}
+
+
+def language_bias(neutral_bias: Dict[str, float], language: str) -> float:
+    """The neutral bias for a text's language (mixed texts use the Chinese one)."""
+    return neutral_bias.get("zh" if language == "mixed" else language, neutral_bias.get("default", 0.0))
+
+
 def clause_matrix(clauses: Sequence[Clause], n_features: int):
     """Stack the clauses' feature columns into one l2-normalised CSR matrix."""
     from scipy.sparse import csr_matrix
@@ -197,32 +210,56 @@ def clause_matrix(clauses: Sequence[Clause], n_features: int):
 
 
 class SentimentClassifier(Component):
-    """Clause-level 3-class sentiment; the text's sentiment weighs clauses by the peak-end
-    rule (the strongest clause, the last clause and contrast clauses count more)."""
+    """3-class sentiment per clause and per text.
+
+    The text's probabilities blend a whole-text prediction (weight ``text_weight``) with
+    the clauses' average, weighted by the peak-end rule: the strongest clause
+    (``peak_weight``), the last one (``end_weight``) and contrast clauses
+    (``contrast_weight``) count more. ``neutral_bias`` (per language, key ``default``
+    for the rest) is added to the neutral probability before the label is chosen.
+    """
 
     name = "sentiment"
 
-    def __init__(self, head: LinearHead, neutral_bias: float = 0.0, end_weight: float = 0.5,
+    def __init__(self, head: LinearHead, neutral_bias=0.0, text_weight: float = 0.5, end_weight: float = 0.5,
                  contrast_weight: float = 0.5, peak_weight: float = 1.0):
         self.head = head
-        self.neutral_bias = neutral_bias
+        self.neutral_bias = as_bias(neutral_bias)
+        self.text_weight = text_weight
         self.end_weight = end_weight
         self.contrast_weight = contrast_weight
         self.peak_weight = peak_weight
+
+    def bias(self, language: str) -> float:
+        return language_bias(self.neutral_bias, language)
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
 
     def pipe(self, docs):
-        clauses = [c for d in docs for c in d.clauses]
-        if clauses:
-            P = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
-            for c, p in zip(clauses, P):
+        rows = []
+        for d in docs:
+            rows.extend(d.clauses)
+            if d.clauses:
+                whole = Clause(0, len(d.text))
+                whole.x = np.unique(np.concatenate([c.x for c in d.clauses]))
+                d.user_data["whole"] = whole
+                rows.append(whole)
+        if rows:
+            P = self.head.predict_proba(clause_matrix(rows, self.head.coef_.shape[0]))
+            for c, p in zip(rows, P):
                 c.sentiment = p
         for d in docs:
-            d.sentiment = sentiment_record(self.aggregate(d.clauses), self.neutral_bias) if d.clauses else \
+            d.sentiment = sentiment_record(self.probabilities(d), self.bias(d.language)) if d.clauses else \
                 {"label": "neutral", "score": 0.0, "confidence": 0.0}
         return docs
+
+    def probabilities(self, doc: Document) -> np.ndarray:
+        p_clauses = self.aggregate(doc.clauses)
+        whole = doc.user_data.get("whole")
+        if whole is None or len(doc.clauses) == 1:
+            return p_clauses if whole is None else whole.sentiment
+        return self.text_weight * whole.sentiment + (1 - self.text_weight) * p_clauses
 
     def aggregate(self, clauses: Sequence[Clause]) -> np.ndarray:
         P = np.stack([c.sentiment for c in clauses])
@@ -233,7 +270,7 @@ class SentimentClassifier(Component):
         return (P * w[:, None]).sum(0) / w.sum()
 
     def config(self):
-        return {"neutral_bias": self.neutral_bias, "end_weight": self.end_weight,
+        return {"neutral_bias": self.neutral_bias, "text_weight": self.text_weight, "end_weight": self.end_weight,
                 "contrast_weight": self.contrast_weight, "peak_weight": self.peak_weight}
 
     def to_disk(self, path):
@@ -247,12 +284,12 @@ class TouchpointClassifier(Component):
     name = "touchpoints"
 
     def __init__(self, head: LinearHead, threshold: float = 0.5, lexicon_weight: float = 0.8,
-                 thresholds: Dict[str, float] | None = None, neutral_bias: float = 0.0):
+                 thresholds: Dict[str, float] | None = None, neutral_bias=0.0):
         self.head = head
         self.threshold = threshold
         self.thresholds = thresholds or {}
         self.lexicon_weight = lexicon_weight
-        self.neutral_bias = neutral_bias
+        self.neutral_bias = as_bias(neutral_bias)
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
@@ -286,7 +323,7 @@ class TouchpointClassifier(Component):
             out.append({
                 "id": lab,
                 "confidence": round(float(w.max()), 4),
-                "sentiment": sentiment_record(p, self.neutral_bias),
+                "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language)),
                 "evidence": evidence(doc, [c for c, _ in items], "touchpoints", lab),
             })
         out.sort(key=lambda t: -t["confidence"])
@@ -324,9 +361,9 @@ class ThemeTagger(Component):
 
     name = "themes"
 
-    def __init__(self, base_confidence: float = 0.6, neutral_bias: float = 0.0):
+    def __init__(self, base_confidence: float = 0.6, neutral_bias=0.0):
         self.base_confidence = base_confidence
-        self.neutral_bias = neutral_bias
+        self.neutral_bias = as_bias(neutral_bias)
 
     def __call__(self, doc):
         found: Dict[str, list] = {}
@@ -341,7 +378,7 @@ class ThemeTagger(Component):
             conf = 1 - (1 - self.base_confidence) ** n_terms
             p = np.mean([c.sentiment for c in uniq], axis=0)
             out.append({"id": lab, "confidence": round(conf, 4),
-                        "sentiment": sentiment_record(p, self.neutral_bias),
+                        "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language)),
                         "evidence": evidence(doc, uniq, "themes", lab)})
         out.sort(key=lambda t: -t["confidence"])
         doc.themes = out
@@ -391,39 +428,78 @@ class StageClassifier(Component):
         return {"prior_weight": self.prior_weight}
 
 
+SIGNAL_ORDER = ("churn_risk", "escalation", "recommend", "complaint", "repurchase")
+
+
+def read_patterns(path: Path) -> List[tuple]:
+    """``signal<TAB>lang<TAB>regex`` rows (``#`` comments) → ``[(signal, lang, compiled)]``."""
+    import re
+
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 3:
+            from .errors import E_MODEL_FILE, ModelError
+            raise ModelError(f"{path}:{n}: expected 'signal<TAB>lang<TAB>regex'", E_MODEL_FILE)
+        try:
+            out.append((parts[0], parts[1], re.compile(parts[2])))
+        except re.error as e:
+            from .errors import E_MODEL_FILE, ModelError
+            raise ModelError(f"{path}:{n}: bad regular expression: {e}", E_MODEL_FILE) from e
+    return out
+
+
 class SignalDetector(Component):
     """complaint, churn_risk, escalation, recommend and repurchase.
 
-    Phrases come from the signal lexicon (negated forms such as 不会再来 / won't be back
-    are listed under churn_risk and win by longest match); a repurchase phrase after a
-    negator ("never coming back") counts as churn_risk. ``complaint`` also fires on a
-    clearly negative text that evaluates a touchpoint negatively.
+    Two sources of evidence, both data shipped in the model folder: the phrase lexicon
+    (``lexicon/signals.tsv``) and regular-expression patterns (``signals/patterns.tsv``)
+    run per clause on the normalized text. churn_risk is found first and a repurchase
+    phrase inside a churn phrase, or after a negator ("never coming back"), is churn.
+    ``complaint`` also fires on a clearly negative text with a negative touchpoint; a
+    complaint phrase in a text that is positive overall does not count.
     """
 
     name = "signals"
 
-    def __init__(self, complaint_threshold: float = 0.6):
+    def __init__(self, patterns: Sequence[tuple] = (), complaint_threshold: float = 0.6):
+        self.patterns = list(patterns)
         self.complaint_threshold = complaint_threshold
+        self._by_signal = {s: [p for p in self.patterns if p[0] == s] for s in SIGNAL_ORDER}
 
     def __call__(self, doc):
         found: Dict[str, list] = {}
+        churn_spans: List[tuple] = []
         for c in doc.clauses:
+            text = doc.norm[c.start:c.end]
+            for sig in SIGNAL_ORDER:
+                for _, _, rx in self._by_signal.get(sig, ()):
+                    for m in rx.finditer(text):
+                        a, b = c.start + m.start(), c.start + m.end()
+                        if a == b:
+                            continue
+                        if sig == "repurchase" and any(x <= a < y or x < b <= y for x, y in churn_spans):
+                            continue
+                        if sig == "churn_risk":
+                            churn_spans.append((a, b))
+                        found.setdefault(sig, []).append((a, b))
             for i, j, kind, lab, neg in c.matches:
                 if kind != "signals":
                     continue
-                if lab == "repurchase" and neg:
+                a, b = doc.tokens[i][1], doc.tokens[j - 1][2]
+                if lab == "repurchase" and (neg or any(x <= a < y for x, y in churn_spans)):
                     lab = "churn_risk"
-                found.setdefault(lab, []).append((c, (i, j)))
+                found.setdefault(lab, []).append((a, b))
         out = []
         neg_p = _neg_prob(doc)
-        for lab, items in found.items():
-            spans = []
-            for c, (i, j) in items:
-                spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
-            conf = 0.9 if lab in ("churn_risk", "escalation", "repurchase", "recommend") else 0.6 + 0.4 * neg_p
-            if lab == "complaint" and doc.sentiment and doc.sentiment["label"] == "positive":
+        positive = doc.sentiment is not None and doc.sentiment["label"] == "positive"
+        for lab, spans in found.items():
+            if lab == "complaint" and positive:
                 continue
-            out.append({"id": lab, "confidence": round(conf, 4), "evidence": _dedup(spans)})
+            conf = 0.6 + 0.4 * neg_p if lab == "complaint" else min(0.95, 0.8 + 0.05 * len(spans))
+            out.append({"id": lab, "confidence": round(conf, 4), "evidence": _dedup([doc.span(a, b) for a, b in spans])})
         if "complaint" not in found and doc.sentiment and doc.sentiment["label"] == "negative" \
                 and neg_p >= self.complaint_threshold:
             bad = [t for t in doc.touchpoints if t["sentiment"]["label"] == "negative"]
@@ -437,6 +513,16 @@ class SignalDetector(Component):
 
     def config(self):
         return {"complaint_threshold": self.complaint_threshold}
+
+    def to_disk(self, path):
+        path.mkdir(parents=True, exist_ok=True)
+        lines = ["# signal<TAB>lang<TAB>regex"] + [f"{s}\t{lang}\t{rx.pattern}" for s, lang, rx in self.patterns]
+        (path / "patterns.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_disk(cls, path: Path, **kw) -> "SignalDetector":
+        f = path / "patterns.tsv"
+        return cls(read_patterns(f) if f.exists() else (), **kw)
 
 
 def _neg_prob(doc: Document) -> float:

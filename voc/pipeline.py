@@ -232,7 +232,7 @@ _FACTORIES = {
     "voc.SentimentClassifier.v1": lambda p, kw: C.SentimentClassifier(LinearHead.from_disk(p), **kw),
     "voc.TouchpointClassifier.v1": lambda p, kw: C.TouchpointClassifier(LinearHead.from_disk(p), **kw),
     "voc.ThemeTagger.v1": lambda p, kw: C.ThemeTagger(**kw),
-    "voc.SignalDetector.v1": lambda p, kw: C.SignalDetector(**kw),
+    "voc.SignalDetector.v1": lambda p, kw: C.SignalDetector.from_disk(p, **kw),
     "voc.StageClassifier.v1": lambda p, kw: C.StageClassifier(**kw),
 }
 

@@ -37,6 +37,8 @@ EN_NEGATORS = frozenset(
     "weren't haven't hasn't hadn't shouldn't wouldn't couldn't ain't without hardly barely n't".split()
 )
 NEGATION_WINDOW = 3
+# A negator followed by one of these does not negate what comes after.
+NEGATION_BREAKERS = frozenset({"wait", "stop", "help", "only", "just"})
 EN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 
 

@@ -55,7 +55,7 @@ class Front:
 
 def assemble(front: Front, vocab: Vocabulary, sentiment_head: LinearHead, touchpoint_head: LinearHead,
              meta: Optional[dict] = None, neutral_bias: float = 0.0, touchpoint_threshold: float = 0.5,
-             lexicon_weight: float = 0.6) -> Pipeline:
+             lexicon_weight: float = 0.6, signal_patterns: Sequence[tuple] = ()) -> Pipeline:
     """A complete pipeline from fitted parts."""
     comps = front.stages + [
         C.Featurizer(vocab),
@@ -63,7 +63,7 @@ def assemble(front: Front, vocab: Vocabulary, sentiment_head: LinearHead, touchp
         C.TouchpointClassifier(touchpoint_head, threshold=touchpoint_threshold, lexicon_weight=lexicon_weight,
                                neutral_bias=neutral_bias),
         C.ThemeTagger(neutral_bias=neutral_bias),
-        C.SignalDetector(),
+        C.SignalDetector(signal_patterns),
         C.StageClassifier(),
     ]
     return Pipeline(comps, meta=meta or {})

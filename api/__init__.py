@@ -1,0 +1,1 @@
+"""The HTTP face of voc (FastAPI). The library (`voc/`) knows nothing of it."""
