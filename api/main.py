@@ -13,7 +13,9 @@ from voc.errors import InputError, ModelError, VocError
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    app.state.nlp = voc.load(get_settings().model_path)   # once, not at import
+    nlp = voc.load(get_settings().model_path)   # once, not at import
+    nlp("预热 warm-up")                          # jieba and OpenCC initialise lazily: pay it before traffic
+    app.state.nlp = nlp
     yield
 
 

@@ -39,14 +39,22 @@ def dev_sets():
             continue
         bal = (pols.count("positive") - pols.count("negative")) / len(pols)
         sem.append((r.text, "positive" if bal >= 0.3 else ("negative" if bal <= -0.3 else "neutral")))
-    return {"zh_dev": zh, "asap_dev": asap, "semeval_train_reviews": sem}
+    from training.train_default import dev_key, is_dev
+
+    sents = []
+    for r in corpora.read("semeval16_train"):
+        pols = {o["polarity"] for o in r.meta["opinions"]}
+        if is_dev(r.corpus, dev_key(r)) and len(pols) == 1:
+            sents.append((r.text, pols.pop()))
+    return {"zh_dev": zh, "asap_dev": asap, "semeval_train_reviews": sem, "semeval_dev_sentences": sents}
 
 
 def calibrate(nlp, sets):
     comp = nlp.get_pipe("sentiment")
     cached = {name: ([d for d in nlp.pipe([t for t, _ in rows])], [g for _, g in rows]) for name, rows in sets.items()}
 
-    def score(params, biases):
+    def score(params, biases, pos_biases=None):
+        pos_biases = pos_biases or {}
         for k, v in params.items():
             setattr(comp, k, v)
         fs = {}
@@ -54,7 +62,9 @@ def calibrate(nlp, sets):
             pred = []
             for d in docs:
                 p = comp.probabilities(d).copy()
-                p[1] += biases.get("zh" if d.language in ("zh", "mixed") else "en", 0.0)
+                lang = "zh" if d.language in ("zh", "mixed") else "en"
+                p[1] += biases.get(lang, 0.0)
+                p[2] += pos_biases.get(lang, 0.0)
                 pred.append(SENT[int(p.argmax())])
             fs[name] = macro_f1(gold, pred, SENT)
         return float(np.mean(list(fs.values()))), fs
@@ -68,22 +78,81 @@ def calibrate(nlp, sets):
         if best is None or s > best[0]:
             best = (s, params, fs)
     params = best[1]
-    biases = {"zh": 0.0, "en": 0.0}
+    biases, pos = {"zh": 0.0, "en": 0.0}, {"zh": 0.0, "en": 0.0}
     for lang in ("zh", "en"):
         cands = []
         for b in np.arange(-0.3, 0.81, 0.05):
-            trial = dict(biases, **{lang: round(float(b), 2)})
-            cands.append((score(params, trial)[0], -abs(b), trial))
-        biases = max(cands)[2]
-    s, fs = score(params, biases)
+            for pb in np.arange(-0.1, 0.11, 0.05):
+                trial = dict(biases, **{lang: round(float(b), 2)})
+                ptrial = dict(pos, **{lang: round(float(pb), 2)})
+                cands.append((round(score(params, trial, ptrial)[0], 6), -abs(b) - abs(pb), trial, ptrial))
+        _, _, biases, pos = max(cands, key=lambda c: (c[0], c[1]))
+    s, fs = score(params, biases, pos)
     for k, v in params.items():
         setattr(comp, k, v)
     nb = {"default": biases["en"], "en": biases["en"], "zh": biases["zh"]}
-    comp.neutral_bias = nb
-    nlp.get_pipe("touchpoints").neutral_bias = dict(nb)
-    nlp.get_pipe("themes").neutral_bias = dict(nb)
-    return {"params": params, "neutral_bias": nb, "dev_macro_f1": fs, "mean": round(s, 4),
+    pb = {"default": pos["en"], "en": pos["en"], "zh": pos["zh"]}
+    for name in ("sentiment", "touchpoints", "themes"):
+        nlp.get_pipe(name).neutral_bias = dict(nb)
+        nlp.get_pipe(name).positive_bias = dict(pb)
+    return {"params": params, "neutral_bias": nb, "positive_bias": pb, "dev_macro_f1": fs, "mean": round(s, 4),
             "dev_sizes": {k: len(v) for k, v in sets.items()}}
+
+
+def touchpoint_dev():
+    """(text, gold touchpoint set, covered labels) rows with real labels, never trained on."""
+    from training.train_default import AIRLINE_MAP, BITEXT_MAP, asap_labels, dev_key, is_dev, semeval_labels
+
+    rest = {"product", "service", "price", "store", "location"}
+    rows = []
+    for r in corpora.read("semeval16_train"):
+        if is_dev(r.corpus, dev_key(r)) and not r.meta["out_of_scope"]:
+            rows.append((r.text, semeval_labels(r.meta["opinions"])[0], rest))
+    for r in corpora.read("asap_dev"):
+        rows.append((r.text, asap_labels(r.meta["aspects"]), rest))
+    for r in corpora.read("airline"):
+        if is_dev(r.corpus, r.id) and r.meta["reason"] in AIRLINE_MAP:
+            rows.append((r.text, {AIRLINE_MAP[r.meta["reason"]]}, {"customer_support", "digital"}))
+    for r in corpora.read("bitext"):
+        if is_dev(r.corpus, r.id) and r.meta["category"] in BITEXT_MAP:
+            rows.append((r.text, {BITEXT_MAP[r.meta["category"]]}, {"digital", "billing", "delivery",
+                                                                     "customer_support", "marketing"}))
+    return rows
+
+
+def calibrate_touchpoints(nlp, rows):
+    """Per-label lexicon weight and threshold maximising doc-level F1 on real-labelled dev rows."""
+    comp = nlp.get_pipe("touchpoints")
+    labels = comp.head.labels
+    docs = list(nlp.pipe([t for t, _, _ in rows]))
+    res = {}
+    for k, lab in enumerate(labels):
+        idx = [i for i, (_, _, cov) in enumerate(rows) if lab in cov]
+        if not idx or not any(lab in rows[i][1] for i in idx):
+            continue
+        gold = np.array([lab in rows[i][1] for i in idx])
+        best = None
+        for lw in (0.0, 0.3, 0.5, 0.7, 0.9):
+            smax = np.array([max((1 - (1 - c.user_q[k]) * (1 - lw * c.user_hit[k]) for c in docs[i].clauses),
+                                 default=0.0) for i in idx])
+            for th in np.arange(0.05, 0.96, 0.025):
+                pred = smax >= th
+                tp = int((pred & gold).sum())
+                f = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
+                if best is None or f > best[0] + 1e-9:
+                    best = (f, lw, round(float(th), 2))
+        res[lab] = {"f1": round(best[0], 4), "lexicon_weight": best[1], "threshold": best[2], "n": len(idx)}
+        comp.lexicon_weights[lab] = best[1]
+        comp.thresholds[lab] = best[2]
+    return res
+
+
+def calibrate_all(nlp):
+    """Touchpoints first (sentiment aggregation does not depend on them), then sentiment."""
+    res = {"touchpoints": calibrate_touchpoints(nlp, touchpoint_dev())}
+    res["sentiment"] = calibrate(nlp, dev_sets())
+    nlp.meta.setdefault("dev", {})["calibration"] = res
+    return res
 
 
 def main(argv=None):
@@ -91,8 +160,7 @@ def main(argv=None):
     ap.add_argument("--model", default=str(REPO / "models/voc-default"))
     args = ap.parse_args(argv)
     nlp = voc.load(args.model)
-    res = calibrate(nlp, dev_sets())
-    nlp.meta.setdefault("dev", {})["calibration"] = res
+    res = calibrate_all(nlp)
     nlp.to_disk(args.model)
     print(json.dumps(res, indent=2))
 

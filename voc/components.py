@@ -165,11 +165,21 @@ class Featurizer(Component):
     def clause_strings(self, doc: Document, c: Clause) -> List[str]:
         words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
         labs = []
+        net = 0
         for _, _, kind, lab, neg in c.matches:
             if kind == "polarity":
-                labs.append("pol:" + (("neg" if lab == "pos" else "pos") if neg else lab))
+                # labels: pos/neg with an optional strength digit (pos3 = strongly positive)
+                sign = 1 if lab.startswith("pos") else -1
+                strength = int(lab[3:]) if lab[3:].isdigit() else 1
+                if neg:
+                    sign = -sign
+                d = "pos" if sign > 0 else "neg"
+                labs.append("pol:" + d)
+                labs.append(f"pol:{d}{strength}")
+                net += sign * strength
             elif kind in ("touchpoints", "signals"):
-                labs.append(kind[:2] + ":" + lab)
+                labs.append(("¬" if neg else "") + kind[:2] + ":" + lab)
+        labs.append(f"net:{max(-4, min(4, net)):+d}")
         return clause_features(words, doc.norm[c.start:c.end], labs)
 
     def __call__(self, doc):
@@ -191,9 +201,9 @@ def as_bias(neutral_bias) -> Dict[str, float]:
     return dict(neutral_bias) if isinstance(neutral_bias, dict) else {"default": float(neutral_bias)}
 
 
-def language_bias(neutral_bias: Dict[str, float], language: str) -> float:
-    """The neutral bias for a text's language (mixed texts use the Chinese one)."""
-    return neutral_bias.get("zh" if language == "mixed" else language, neutral_bias.get("default", 0.0))
+def language_bias(bias: Dict[str, float], language: str) -> float:
+    """A calibrated bias for a text's language (mixed texts use the Chinese one)."""
+    return bias.get("zh" if language == "mixed" else language, bias.get("default", 0.0))
 
 
 def clause_matrix(clauses: Sequence[Clause], n_features: int):
@@ -221,17 +231,19 @@ class SentimentClassifier(Component):
 
     name = "sentiment"
 
-    def __init__(self, head: LinearHead, neutral_bias=0.0, text_weight: float = 0.5, end_weight: float = 0.5,
-                 contrast_weight: float = 0.5, peak_weight: float = 1.0):
+    def __init__(self, head: LinearHead, neutral_bias=0.0, positive_bias=0.0, text_weight: float = 0.5,
+                 end_weight: float = 0.5, contrast_weight: float = 0.5, peak_weight: float = 1.0):
         self.head = head
         self.neutral_bias = as_bias(neutral_bias)
+        self.positive_bias = as_bias(positive_bias)
         self.text_weight = text_weight
         self.end_weight = end_weight
         self.contrast_weight = contrast_weight
         self.peak_weight = peak_weight
 
-    def bias(self, language: str) -> float:
-        return language_bias(self.neutral_bias, language)
+    def record(self, p: np.ndarray, language: str) -> dict:
+        return sentiment_record(p, language_bias(self.neutral_bias, language),
+                                language_bias(self.positive_bias, language))
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
@@ -250,7 +262,7 @@ class SentimentClassifier(Component):
             for c, p in zip(rows, P):
                 c.sentiment = p
         for d in docs:
-            d.sentiment = sentiment_record(self.probabilities(d), self.bias(d.language)) if d.clauses else \
+            d.sentiment = self.record(self.probabilities(d), d.language) if d.clauses else \
                 {"label": "neutral", "score": 0.0, "confidence": 0.0}
         return docs
 
@@ -270,7 +282,8 @@ class SentimentClassifier(Component):
         return (P * w[:, None]).sum(0) / w.sum()
 
     def config(self):
-        return {"neutral_bias": self.neutral_bias, "text_weight": self.text_weight, "end_weight": self.end_weight,
+        return {"neutral_bias": self.neutral_bias, "positive_bias": self.positive_bias,
+                "text_weight": self.text_weight, "end_weight": self.end_weight,
                 "contrast_weight": self.contrast_weight, "peak_weight": self.peak_weight}
 
     def to_disk(self, path):
@@ -284,12 +297,15 @@ class TouchpointClassifier(Component):
     name = "touchpoints"
 
     def __init__(self, head: LinearHead, threshold: float = 0.5, lexicon_weight: float = 0.8,
-                 thresholds: Dict[str, float] | None = None, neutral_bias=0.0):
+                 thresholds: Dict[str, float] | None = None, lexicon_weights: Dict[str, float] | None = None,
+                 neutral_bias=0.0, positive_bias=0.0):
         self.head = head
         self.threshold = threshold
         self.thresholds = thresholds or {}
         self.lexicon_weight = lexicon_weight
+        self.lexicon_weights = lexicon_weights or {}
         self.neutral_bias = as_bias(neutral_bias)
+        self.positive_bias = as_bias(positive_bias)
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
@@ -297,15 +313,20 @@ class TouchpointClassifier(Component):
     def pipe(self, docs):
         clauses = [c for d in docs for c in d.clauses]
         labels = self.head.labels
+        lw = np.array([self.lexicon_weights.get(lab, self.lexicon_weight) for lab in labels])
+        th = np.array([self.thresholds.get(lab, self.threshold) for lab in labels])
+        col = {lab: k for k, lab in enumerate(labels)}
         if clauses:
             Q = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
             for c, q in zip(clauses, Q):
-                hits = {m[3] for m in c.matches if m[2] == "touchpoints"}
-                c.touchpoints = {}
-                for k, lab in enumerate(labels):
-                    s = 1 - (1 - q[k]) * (1 - self.lexicon_weight * (lab in hits))
-                    if s >= self.thresholds.get(lab, self.threshold):
-                        c.touchpoints[lab] = float(s)
+                hit = np.zeros(len(labels))
+                for m in c.matches:
+                    if m[2] == "touchpoints" and m[3] in col:
+                        hit[col[m[3]]] = 1.0
+                c.user_q = q
+                c.user_hit = hit
+                s = 1 - (1 - q) * (1 - lw * hit)  # noisy-or: the model and the lexicon
+                c.touchpoints = {labels[k]: float(s[k]) for k in np.flatnonzero(s >= th)}
         for d in docs:
             d.touchpoints = self.collect(d)
         return docs
@@ -323,15 +344,17 @@ class TouchpointClassifier(Component):
             out.append({
                 "id": lab,
                 "confidence": round(float(w.max()), 4),
-                "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language)),
+                "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language),
+                                              language_bias(self.positive_bias, doc.language)),
                 "evidence": evidence(doc, [c for c, _ in items], "touchpoints", lab),
             })
         out.sort(key=lambda t: -t["confidence"])
         return out
 
     def config(self):
-        return {"threshold": self.threshold, "thresholds": self.thresholds,
-                "lexicon_weight": self.lexicon_weight, "neutral_bias": self.neutral_bias}
+        return {"threshold": self.threshold, "thresholds": self.thresholds, "lexicon_weight": self.lexicon_weight,
+                "lexicon_weights": self.lexicon_weights, "neutral_bias": self.neutral_bias,
+                "positive_bias": self.positive_bias}
 
     def to_disk(self, path):
         self.head.to_disk(path)
@@ -361,9 +384,10 @@ class ThemeTagger(Component):
 
     name = "themes"
 
-    def __init__(self, base_confidence: float = 0.6, neutral_bias=0.0):
+    def __init__(self, base_confidence: float = 0.6, neutral_bias=0.0, positive_bias=0.0):
         self.base_confidence = base_confidence
         self.neutral_bias = as_bias(neutral_bias)
+        self.positive_bias = as_bias(positive_bias)
 
     def __call__(self, doc):
         found: Dict[str, list] = {}
@@ -378,14 +402,16 @@ class ThemeTagger(Component):
             conf = 1 - (1 - self.base_confidence) ** n_terms
             p = np.mean([c.sentiment for c in uniq], axis=0)
             out.append({"id": lab, "confidence": round(conf, 4),
-                        "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language)),
+                        "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language),
+                                                      language_bias(self.positive_bias, doc.language)),
                         "evidence": evidence(doc, uniq, "themes", lab)})
         out.sort(key=lambda t: -t["confidence"])
         doc.themes = out
         return doc
 
     def config(self):
-        return {"base_confidence": self.base_confidence, "neutral_bias": self.neutral_bias}
+        return {"base_confidence": self.base_confidence, "neutral_bias": self.neutral_bias,
+                "positive_bias": self.positive_bias}
 
 
 # Which stage a touchpoint points to when no stage word is present.
@@ -465,30 +491,39 @@ class SignalDetector(Component):
     name = "signals"
 
     def __init__(self, patterns: Sequence[tuple] = (), complaint_threshold: float = 0.6):
+        import re
+
         self.patterns = list(patterns)
         self.complaint_threshold = complaint_threshold
-        self._by_signal = {s: [p for p in self.patterns if p[0] == s] for s in SIGNAL_ORDER}
+        # one alternation per signal, run once over the whole normalized text; every
+        # pattern stops at clause punctuation by itself or is short enough not to cross it
+        self._combined = []
+        for sig in SIGNAL_ORDER:
+            rxs = [p[2].pattern for p in self.patterns if p[0] == sig]
+            if rxs:
+                self._combined.append((sig, re.compile("|".join(f"(?:{r})" for r in rxs))))
 
     def __call__(self, doc):
         found: Dict[str, list] = {}
         churn_spans: List[tuple] = []
+        text = doc.norm
+        for sig, rx in self._combined:
+            for m in rx.finditer(text):
+                a, b = m.start(), m.end()
+                if a == b:
+                    continue
+                if sig == "repurchase" and any(x <= a < y or x < b <= y for x, y in churn_spans):
+                    continue
+                if sig == "churn_risk":
+                    churn_spans.append((a, b))
+                found.setdefault(sig, []).append((a, b))
         for c in doc.clauses:
-            text = doc.norm[c.start:c.end]
-            for sig in SIGNAL_ORDER:
-                for _, _, rx in self._by_signal.get(sig, ()):
-                    for m in rx.finditer(text):
-                        a, b = c.start + m.start(), c.start + m.end()
-                        if a == b:
-                            continue
-                        if sig == "repurchase" and any(x <= a < y or x < b <= y for x, y in churn_spans):
-                            continue
-                        if sig == "churn_risk":
-                            churn_spans.append((a, b))
-                        found.setdefault(sig, []).append((a, b))
             for i, j, kind, lab, neg in c.matches:
                 if kind != "signals":
                     continue
                 a, b = doc.tokens[i][1], doc.tokens[j - 1][2]
+                if lab == "complaint" and neg:
+                    continue  # "no complaints", "没问题"
                 if lab == "repurchase" and (neg or any(x <= a < y for x, y in churn_spans)):
                     lab = "churn_risk"
                 found.setdefault(lab, []).append((a, b))

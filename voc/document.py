@@ -23,6 +23,8 @@ class Clause:
     x: Optional[np.ndarray] = None           # feature column indices
     sentiment: Optional[np.ndarray] = None   # probabilities (negative, neutral, positive)
     touchpoints: Dict[str, float] = field(default_factory=dict)
+    user_q: Optional[np.ndarray] = None      # touchpoint model probabilities (kept for calibration)
+    user_hit: Optional[np.ndarray] = None    # touchpoint lexicon hits
 
 
 @dataclass
@@ -70,12 +72,16 @@ class Document:
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
-def sentiment_record(p: np.ndarray, neutral_bias: float = 0.0) -> dict:
-    """``{"label", "score", "confidence"}`` from probabilities (negative, neutral, positive)."""
-    adj = np.array([p[0], p[1] + neutral_bias, p[2]])
+def sentiment_record(p: np.ndarray, neutral_bias: float = 0.0, positive_bias: float = 0.0) -> dict:
+    """``{"label", "score", "confidence"}`` from probabilities (negative, neutral, positive).
+
+    The calibrated biases shift the decision (label and the score's sign) toward neutral or
+    positive; ``score`` is ``p(positive) - p(negative)`` after the positive shift.
+    """
+    adj = np.array([p[0], p[1] + neutral_bias, p[2] + positive_bias])
     k = int(adj.argmax())
     return {
         "label": SENTIMENT_LABELS[k],
-        "score": round(float(p[2] - p[0]), 4),
+        "score": round(float(np.clip(adj[2] - adj[0], -1.0, 1.0)), 4),
         "confidence": round(float(min(1.0, max(0.0, p[k]))), 4),
     }

@@ -52,6 +52,9 @@ class Lexicon:
             if label not in self.table.get(k, ()):
                 self.table[k] = self.table.get(k, ()) + (label,)
         self.labels = sorted({r[0] for r in self.rows})
+        # every proper prefix of every key: extending a token window stops as soon as the
+        # text so far cannot begin any term (most windows end after one token)
+        self._prefixes = {k[:i] for k in self.table for i in range(1, len(k))}
 
     @classmethod
     def from_tsv(cls, path: str | Path) -> "Lexicon":
@@ -67,7 +70,7 @@ class Lexicon:
     def match_all(self, tokens: Sequence[str]) -> List[Match]:
         """Every (possibly overlapping) match."""
         out: List[Match] = []
-        table = self.table
+        table, prefixes = self.table, self._prefixes
         n = len(tokens)
         for i in range(n):
             key = ""
@@ -79,6 +82,8 @@ class Lexicon:
                     labels = table.get(key[:-1])  # plural fallback: "waiters" -> "waiter"
                 if labels:
                     out.extend((i, i + L, lab) for lab in labels)
+                if key not in prefixes and (key + " ") not in prefixes:
+                    break
         return out
 
     def match(self, tokens: Sequence[str]) -> List[Match]:

@@ -53,6 +53,32 @@ class Front:
         return [(self._feat.clause_strings(d, c), c, d) for c in d.clauses]
 
 
+def function_word_columns(vocab: Vocabulary) -> np.ndarray:
+    """Columns of English function-word unigrams and bigrams (``w=was``, ``b=i|have``).
+
+    They carry the genre of the training corpora (past-tense airline complaints) rather
+    than opinion; the sentiment head is trained without them so it leans on opinion
+    words, which carry over to other domains. Negators are kept.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from . import resources as R
+
+    keep = set(R.EN_NEGATORS) | {"no", "not", "nor", "never", "nothing", "none", "cannot", "too", "very", "least",
+                                  "most", "less", "more", "well", "few", "enough"}
+    stops = {w for w in ENGLISH_STOP_WORDS if w not in keep}
+    stops |= {"i'm", "it's", "i've", "we're", "they're", "i'd", "i'll", "we've", "you're", "that's", "<s>", "</s>"}
+    cols = []
+    for f, i in vocab.index_.items():
+        if f.startswith("w=") and f[2:] in stops:
+            cols.append(i)
+        elif f.startswith("b="):
+            a, _, b = f[2:].partition("|")
+            if a in stops and b in stops:
+                cols.append(i)
+    return np.asarray(sorted(cols), dtype=np.int64)
+
+
 def assemble(front: Front, vocab: Vocabulary, sentiment_head: LinearHead, touchpoint_head: LinearHead,
              meta: Optional[dict] = None, neutral_bias: float = 0.0, touchpoint_threshold: float = 0.5,
              lexicon_weight: float = 0.6, signal_patterns: Sequence[tuple] = ()) -> Pipeline:

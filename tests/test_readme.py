@@ -1,0 +1,35 @@
+"""The README's examples run, and CI runs exactly the README's test command."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(lang):
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+@pytest.mark.slow
+def test_python_examples_run():
+    for code in blocks("python"):
+        exec(compile(code, "README.md", "exec"), {})
+
+
+def test_ci_runs_the_readme_test_command():
+    test_cmd = [b.strip() for b in blocks("bash") if "pytest" in b][0]
+    assert test_cmd in (REPO / ".ci/run").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_cli_on_bundled_sample():
+    out = subprocess.run([sys.executable, "-m", "voc.cli", "analyze", "--input", "data/samples/posts.jsonl"],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert len(lines) == len((REPO / "data/samples/posts.jsonl").read_text(encoding="utf-8").splitlines())
