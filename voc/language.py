@@ -31,6 +31,8 @@ def detect_language(text: str) -> str:
 
 
 def _looks_english(text: str, words: int) -> bool:
-    letters = sum(ch.isalpha() for ch in text)
     latin = len(R.LATIN_RE.findall(text))
+    if latin == sum(1 for _ in R.EN_WORD_RE.finditer(text)) == 0:
+        return False
+    letters = len(R.LETTER_RE.findall(text))
     return latin >= max(1, 0.6 * letters)

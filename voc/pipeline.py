@@ -140,12 +140,18 @@ class Pipeline:
         import multiprocessing as mp
 
         ctx = mp.get_context("fork") if hasattr(__import__("os"), "fork") else mp.get_context("spawn")
+        self.warm()  # initialise jieba and OpenCC once, before forking, so workers inherit them
         global _WORKER_NLP
         _WORKER_NLP = self
         with ctx.Pool(n_process) as pool:
             for out in pool.imap(_worker_run, _batched(items, batch_size), chunksize=1):
                 yield from out
         _WORKER_NLP = None
+
+    def warm(self) -> "Pipeline":
+        """Initialise the lazy parts (jieba, OpenCC) now instead of on the first text."""
+        self._run([self.make_doc("預熱 warm-up 服务")])
+        return self
 
     # ------------------------------------------------------------------ persistence
     def to_disk(self, path, meta: Optional[dict] = None) -> None:
@@ -205,7 +211,12 @@ _WORKER_NLP: Optional[Pipeline] = None
 
 def _worker_run(batch):
     nlp = _WORKER_NLP
-    return nlp._run([nlp.make_doc(t, i) for i, t in batch])
+    docs = nlp._run([nlp.make_doc(t, i) for i, t in batch])
+    for d in docs:  # per-clause arrays are working state; keep what crosses the pipe small
+        d.user_data.pop("whole", None)
+        for c in d.clauses:
+            c.x = c.user_q = c.user_hit = None
+    return docs
 
 
 # Versioned factory names: a behaviour change gets a new name, old folders keep loading.

@@ -45,3 +45,4 @@ EN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 def is_content_char(ch: str) -> bool:
     """Letters, digits, Han characters and emoji/symbols; not punctuation or space."""
     return ch.isalnum() or unicodedata.category(ch) == "So"
+LETTER_RE = re.compile(r"[^\W\d_]")
