@@ -97,7 +97,9 @@ class Pipeline:
         """Analyse many texts, in order. Invalid items come back with ``doc.error`` set
         instead of raising, so one bad row never loses its neighbours.
 
-        ``n_process > 1`` spreads batches over worker processes (each loads the model once).
+        ``n_process > 1`` spreads batches over forked worker processes. Their Documents carry
+        every annotation, token and clause, but not the stages' working state (lexicon
+        matches, per-clause feature columns and touchpoint scores).
         """
         items = zip(ids, texts) if ids is not None else ((None, t) for t in texts)
         if n_process == 1:
@@ -216,6 +218,8 @@ def _worker_run(batch):
         d.user_data.pop("whole", None)
         for c in d.clauses:
             c.x = c.user_q = c.user_hit = None
+            c.matches = []
+            c.touchpoints = {}
     return docs
 
 
