@@ -370,12 +370,7 @@ def evidence(doc: Document, clauses: Sequence[Clause], kind: str, label: str) ->
                 spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
         else:
             spans.append(doc.span(c.start, c.end))
-    seen, out = set(), []
-    for s in spans:
-        if (s["start"], s["end"]) not in seen:
-            seen.add((s["start"], s["end"]))
-            out.append(s)
-    return out
+    return _dedup(spans)
 
 
 class ThemeTagger(Component):
