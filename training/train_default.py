@@ -52,10 +52,6 @@ def log(*a):
 def polarity_rows():
     """(label, lang, term) rows of a sentiment polarity lexicon: HowNet zh, VADER en."""
     rows = []
-    try:
-        import cntext  # noqa: F401  (only its YAML data is read)
-    except Exception:
-        pass
     import importlib.util
     import yaml
 
@@ -346,7 +342,7 @@ def main(argv=None):
     Xt = vocab.transform([u[0] for u in tunits])
     Yt = np.stack([u[1] for u in tunits])
     tp_head = LinearHead(TOUCHPOINTS, "sigmoid", C=args.C, class_weight=None, seed=args.seed).fit(Xt, Yt)
-    best_t = 0.5  # per-label thresholds are tuned on real-labelled dev data by training/calibrate.py
+    # per-label thresholds are tuned on real-labelled dev data by training/calibrate.py
 
     taxonomy = __import__("yaml").safe_load((REPO / "data/taxonomy.yaml").read_text(encoding="utf-8"))
     lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS if (REPO / "data/lexicons" / f"{k}.tsv").exists()]
@@ -376,7 +372,6 @@ def main(argv=None):
     from voc.components import read_patterns
 
     nlp = assemble(front, vocab, sent_head, tp_head, meta=meta, neutral_bias=bias,
-                   touchpoint_threshold=round(float(best_t), 2),
                    signal_patterns=read_patterns(REPO / "data/signal_patterns.tsv"))
     nlp.to_disk(out)
     # the polarity lexicon is large and only used as features; keep the folder lean

@@ -456,16 +456,12 @@ def read_patterns(path: Path) -> List[tuple]:
     """``signal<TAB>lang<TAB>regex`` rows (``#`` comments) → ``[(signal, lang, compiled)]``."""
     import re
 
+    from .lexicon import read_rows
+
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3:
-            from .errors import E_MODEL_FILE, ModelError
-            raise ModelError(f"{path}:{n}: expected 'signal<TAB>lang<TAB>regex'", E_MODEL_FILE)
+    for n, (signal, lang, rx) in read_rows(path, "signal<TAB>lang<TAB>regex"):
         try:
-            out.append((parts[0], parts[1], re.compile(parts[2])))
+            out.append((signal, lang, re.compile(rx)))
         except re.error as e:
             from .errors import E_MODEL_FILE, ModelError
             raise ModelError(f"{path}:{n}: bad regular expression: {e}", E_MODEL_FILE) from e

@@ -8,7 +8,7 @@ dictionary, so jieba keeps it whole), English terms as token sequences.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Sequence, Tuple
 
 MAX_TERM_TOKENS = 4
 
@@ -16,15 +16,22 @@ MAX_TERM_TOKENS = 4
 Match = Tuple[int, int, str]
 
 
-def read_tsv(path: str | Path) -> List[Tuple[str, str, str]]:
-    rows = []
+def read_rows(path: str | Path, columns: str) -> Iterator[Tuple[int, List[str]]]:
+    """``(line_number, [a, b, c])`` for each three-column TAB row of ``path``; blank lines and
+    ``#`` comments are skipped. ``columns`` names the columns for the error message."""
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
         if len(parts) != 3:
-            from .errors import ModelError, E_MODEL_FILE
-            raise ModelError(f"{path}:{n}: expected 'label<TAB>lang<TAB>term', got {line!r}", E_MODEL_FILE)
+            from .errors import E_MODEL_FILE, ModelError
+            raise ModelError(f"{path}:{n}: expected '{columns}', got {line!r}", E_MODEL_FILE)
+        yield n, parts
+
+
+def read_tsv(path: str | Path) -> List[Tuple[str, str, str]]:
+    rows = []
+    for _, parts in read_rows(path, "label<TAB>lang<TAB>term"):
         label, lang, term = (p.strip() for p in parts)
         if term:
             rows.append((label, lang, term.lower()))
