@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -20,44 +20,12 @@ import numpy as np
 from training import corpora
 from training.train_default import SEMEVAL_MAP, TOUCHPOINTS, asap_labels
 import voc
+from voc.evaluate import accuracy, macro_f1, multilabel_report
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD_DIR = REPO / "data" / "gold"
 SENT = ("negative", "neutral", "positive")
 RESTAURANT_TPS = ["product", "service", "price", "store", "location"]
-
-
-def prf(tp, fp, fn):
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
-
-
-def macro_f1(y_true, y_pred, labels):
-    fs = []
-    for lab in labels:
-        tp = sum(1 for a, b in zip(y_true, y_pred) if a == lab and b == lab)
-        fp = sum(1 for a, b in zip(y_true, y_pred) if a != lab and b == lab)
-        fn = sum(1 for a, b in zip(y_true, y_pred) if a == lab and b != lab)
-        if tp + fn:
-            fs.append(prf(tp, fp, fn)["f1"])
-    return round(float(np.mean(fs)), 4) if fs else 0.0
-
-
-def accuracy(y_true, y_pred):
-    return round(float(np.mean([a == b for a, b in zip(y_true, y_pred)])), 4) if y_true else 0.0
-
-
-def multilabel_report(gold_sets, pred_sets, labels):
-    per = {}
-    for lab in labels:
-        tp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab in p)
-        fp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab not in g and lab in p)
-        fn = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab not in p)
-        per[lab] = prf(tp, fp, fn)
-    present = [v["f1"] for v in per.values() if v["support"]]
-    return {"macro_f1": round(float(np.mean(present)), 4) if present else 0.0, "per_label": per}
 
 
 def load_gold():

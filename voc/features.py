@@ -114,9 +114,22 @@ class LinearHead:
         if self.kind == "softmax":
             clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                                      random_state=self.seed)
-            clf.fit(X, np.asarray(y))
-            order = [list(clf.classes_).index(i) for i in range(len(self.labels))]
-            self._set(clf.coef_[order].T, clf.intercept_[order])
+            y = np.asarray(y)
+            present = sorted(set(y.tolist()))
+            coef = np.zeros((X.shape[1], len(self.labels)))
+            inter = np.full(len(self.labels), -10.0)  # a class never seen in training is never predicted
+            if len(present) == 1:
+                inter[present[0]] = 10.0
+            else:
+                clf.fit(X, y)
+                classes = list(clf.classes_)
+                if len(classes) == 2:  # binary: scikit-learn keeps one row of weights
+                    coef[:, classes[1]], coef[:, classes[0]] = clf.coef_[0] / 2, -clf.coef_[0] / 2
+                    inter[classes[1]], inter[classes[0]] = clf.intercept_[0] / 2, -clf.intercept_[0] / 2
+                else:
+                    for r, c in enumerate(classes):
+                        coef[:, c], inter[c] = clf.coef_[r], clf.intercept_[r]
+            self._set(coef, inter)
         else:
             Y = np.asarray(y)
             coefs, inters = [], []

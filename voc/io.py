@@ -62,19 +62,28 @@ def read_records(path: str, fmt: Optional[str] = None, text_field: str = "text",
             f.close()
 
 
-def _jsonl(f, text_field, id_field) -> Iterator[Record]:
+def json_objects(f, text_field: str = "text") -> Iterator[Tuple[int, Union[dict, InputError]]]:
+    """``(line number, object or InputError)`` for every non-blank line of a JSON Lines file."""
     for n, line in enumerate(f, 1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            yield str(n), InputError(f"Line {n} is not valid JSON ({e.msg} at column {e.colno}); "
-                                     "each line must be one JSON object.", E_BAD_RECORD)
+            yield n, InputError(f"Line {n} is not valid JSON ({e.msg} at column {e.colno}); "
+                                "each line must be one JSON object.", E_BAD_RECORD)
             continue
         if not isinstance(obj, dict):
-            yield str(n), InputError(f"Line {n} is JSON but not an object; write {{\"{text_field}\": \"...\"}}.",
-                                     E_BAD_RECORD)
+            yield n, InputError(f"Line {n} is JSON but not an object; write {{\"{text_field}\": \"...\"}}.",
+                                E_BAD_RECORD)
+            continue
+        yield n, obj
+
+
+def _jsonl(f, text_field, id_field) -> Iterator[Record]:
+    for n, obj in json_objects(f, text_field):
+        if isinstance(obj, InputError):
+            yield str(n), obj
             continue
         rid = obj.get(id_field) if id_field else None
         rid = str(rid) if rid is not None else str(n)

@@ -216,8 +216,9 @@ def _worker_run(batch):
     docs = nlp._run([nlp.make_doc(t, i) for i, t in batch])
     for d in docs:  # per-clause arrays are working state; keep what crosses the pipe small
         d.user_data.pop("whole", None)
+        d.user_data.pop("whole_emb", None)
         for c in d.clauses:
-            c.x = c.user_q = c.user_hit = None
+            c.x = c.user_q = c.user_hit = c.emb = None
             c.matches = []
             c.touchpoints = {}
     return docs
@@ -243,9 +244,9 @@ _FACTORIES = {
     "voc.Segmenter.v1": _user_dict,
     "voc.ClauseSplitter.v1": lambda p, kw: C.ClauseSplitter(),
     "voc.LexiconTagger.v1": lambda p, kw: C.LexiconTagger.from_disk(p),
-    "voc.Featurizer.v1": lambda p, kw: C.Featurizer.from_disk(p),
+    "voc.Featurizer.v1": lambda p, kw: C.Featurizer.from_disk(p, **kw),
     "voc.SentimentClassifier.v1": lambda p, kw: C.SentimentClassifier(LinearHead.from_disk(p), **kw),
-    "voc.TouchpointClassifier.v1": lambda p, kw: C.TouchpointClassifier(LinearHead.from_disk(p), **kw),
+    "voc.TouchpointClassifier.v1": lambda p, kw: C.TouchpointClassifier.from_disk(p, **kw),
     "voc.ThemeTagger.v1": lambda p, kw: C.ThemeTagger(**kw),
     "voc.SignalDetector.v1": lambda p, kw: C.SignalDetector.from_disk(p, **kw),
     "voc.StageClassifier.v1": lambda p, kw: C.StageClassifier(**kw),

@@ -1,0 +1,320 @@
+"""``voc eval``: score a model on labelled rows, side by side with the peer tools.
+
+The report (a dict, written as JSON, and rendered as Markdown tables) holds:
+
+* **detection** — per-aspect precision/recall/F1 and micro/macro averages;
+* **polarity** — for every gold aspect with a polarity, the model's polarity for it (SemEval's
+  category-polarity setting: when the model missed the aspect, its polarity is read from
+  the clause that scores highest for that aspect); accuracy, macro-F1 and per-aspect accuracy;
+* **sentiment** — overall accuracy, macro-F1, per-class P/R/F1 and the confusion matrix;
+* **calibration** — expected calibration error (10 equal-width bins) of the overall sentiment
+  confidence and of the touchpoint confidences;
+* **throughput** — texts per second through ``nlp.pipe`` (one process);
+* **peers** — the same sentiment and polarity measures for SnowNLP/cnsenti (Chinese rows) and
+  VADER/TextBlob (English rows) when installed, with their throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .document import sentiment_record
+from .labelled import Dataset
+
+SENT = ("negative", "neutral", "positive")
+
+
+# ---------------------------------------------------------------------------- metrics
+def prf(tp, fp, fn) -> dict:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
+
+
+def macro_f1(y_true, y_pred, labels) -> float:
+    fs = []
+    for lab in labels:
+        tp = sum(1 for a, b in zip(y_true, y_pred) if a == lab and b == lab)
+        fp = sum(1 for a, b in zip(y_true, y_pred) if a != lab and b == lab)
+        fn = sum(1 for a, b in zip(y_true, y_pred) if a == lab and b != lab)
+        if tp + fn:
+            fs.append(prf(tp, fp, fn)["f1"])
+    return round(float(np.mean(fs)), 4) if fs else 0.0
+
+
+def accuracy(y_true, y_pred) -> float:
+    return round(float(np.mean([a == b for a, b in zip(y_true, y_pred)])), 4) if len(y_true) else 0.0
+
+
+def multilabel_report(gold_sets, pred_sets, labels) -> dict:
+    per = {}
+    TP = FP = FN = 0
+    for lab in labels:
+        tp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab in p)
+        fp = sum(1 for g, p in zip(gold_sets, pred_sets) if lab not in g and lab in p)
+        fn = sum(1 for g, p in zip(gold_sets, pred_sets) if lab in g and lab not in p)
+        per[lab] = prf(tp, fp, fn)
+        TP, FP, FN = TP + tp, FP + fp, FN + fn
+    present = [v["f1"] for v in per.values() if v["support"]]
+    micro = prf(TP, FP, FN)
+    return {"macro_f1": round(float(np.mean(present)), 4) if present else 0.0, "micro_f1": micro["f1"],
+            "micro_precision": micro["precision"], "micro_recall": micro["recall"], "per_label": per}
+
+
+def confusion(y_true, y_pred, labels=SENT) -> List[List[int]]:
+    """Rows: gold label; columns: predicted label (both in ``labels`` order)."""
+    idx = {lab: i for i, lab in enumerate(labels)}
+    m = [[0] * len(labels) for _ in labels]
+    for a, b in zip(y_true, y_pred):
+        if a in idx and b in idx:
+            m[idx[a]][idx[b]] += 1
+    return m
+
+
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> Optional[float]:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width bins by size."""
+    if not len(confidences):
+        return None
+    c = np.clip(np.asarray(confidences, dtype=float), 0, 1)
+    ok = np.asarray(correct, dtype=float)
+    b = np.minimum((c * bins).astype(int), bins - 1)
+    ece = 0.0
+    for k in range(bins):
+        m = b == k
+        if m.any():
+            ece += m.mean() * abs(c[m].mean() - ok[m].mean())
+    return round(float(ece), 4)
+
+
+def sentiment_block(gold, pred) -> dict:
+    per = {}
+    for lab in SENT:
+        tp = sum(1 for a, b in zip(gold, pred) if a == lab and b == lab)
+        fp = sum(1 for a, b in zip(gold, pred) if a != lab and b == lab)
+        fn = sum(1 for a, b in zip(gold, pred) if a == lab and b != lab)
+        per[lab] = prf(tp, fp, fn)
+    binary = [(a, b) for a, b in zip(gold, pred) if a != "neutral"]
+    return {"n": len(gold), "accuracy": accuracy(gold, pred), "macro_f1": macro_f1(gold, pred, SENT),
+            "binary_accuracy_non_neutral": accuracy([a for a, _ in binary], [b for _, b in binary]),
+            "per_class": per, "confusion": {"labels": list(SENT), "matrix": confusion(gold, pred)}}
+
+
+# ---------------------------------------------------------------------------- evaluation
+def evaluate(nlp, data: Dataset, peers: bool = True, batch_size: int = 256) -> dict:
+    """Score ``nlp`` on labelled rows (see the module docstring for what is measured)."""
+    rows = data.rows
+    aspects = nlp.get_pipe("touchpoints").head.labels
+    t = time.perf_counter()
+    docs = list(nlp.pipe([r.text for r in rows], batch_size=batch_size))
+    seconds = time.perf_counter() - t
+    report: dict = {"model": nlp.meta.get("name"), "model_version": nlp.meta.get("version"),
+                    "data": {"file": data.path.rsplit("/", 1)[-1], "sha256": data.sha256, "rows": len(rows),
+                             "rows_with_problems": len(data.problems)},
+                    "throughput": {"texts_per_second": round(len(rows) / max(seconds, 1e-9), 1),
+                                   "seconds": round(seconds, 2), "n_process": 1}}
+    labelled = [(r, d) for r, d in zip(rows, docs) if r.has_aspects]
+    if labelled:
+        report["detection"] = multilabel_report([set(r.aspects) for r, _ in labelled],
+                                                [{t["id"] for t in d.touchpoints} for _, d in labelled], aspects)
+        report["detection"]["n"] = len(labelled)
+        conf, ok = [], []
+        for r, d in labelled:
+            for tp in d.touchpoints:
+                conf.append(tp["confidence"])
+                ok.append(tp["id"] in r.aspects)
+        report.setdefault("calibration", {})["touchpoint_ece"] = expected_calibration_error(conf, ok)
+    pol = _polarity_pairs(nlp, rows, docs)
+    if pol:
+        g = [p[2] for p in pol]
+        m = [p[3] for p in pol]
+        per_aspect = {}
+        for a in aspects:
+            items = [(x, y) for (_, aa, x, y, _) in pol if aa == a]
+            if items:
+                per_aspect[a] = {"accuracy": accuracy([x for x, _ in items], [y for _, y in items]), "n": len(items)}
+        report["polarity"] = {"n": len(pol), "accuracy": accuracy(g, m), "macro_f1": macro_f1(g, m, SENT),
+                              "detected_share": round(float(np.mean([p[4] for p in pol])), 4),
+                              "per_aspect": per_aspect, "confusion": {"labels": list(SENT),
+                                                                      "matrix": confusion(g, m)}}
+    sent = [(r, d) for r, d in zip(rows, docs) if r.sentiment and d.sentiment]
+    if sent:
+        gold = [r.sentiment for r, _ in sent]
+        pred = [d.sentiment["label"] for _, d in sent]
+        report["sentiment"] = sentiment_block(gold, pred)
+        report.setdefault("calibration", {})["sentiment_ece"] = expected_calibration_error(
+            [d.sentiment["confidence"] for _, d in sent], [a == b for a, b in zip(gold, pred)])
+    if peers:
+        report["peers"] = evaluate_peers(rows, docs, pol)
+    return report
+
+
+def _polarity_pairs(nlp, rows, docs):
+    """``(row index, aspect, gold polarity, model polarity, detected?)`` for every gold aspect polarity."""
+    tc = nlp.get_pipe("touchpoints")
+    out = []
+    for i, (r, d) in enumerate(zip(rows, docs)):
+        if d.error is not None and not d.clauses:
+            continue
+        found = {t["id"]: t["sentiment"]["label"] for t in d.touchpoints}
+        for a, p in r.aspects.items():
+            if not p:
+                continue
+            if a in found:
+                out.append((i, a, p, found[a], True))
+            elif d.clauses and d.clauses[0].user_q is not None:
+                k = tc.head.labels.index(a)
+                best = max(d.clauses, key=lambda c: c.user_q[k])
+                probs = tc.polarities([d], [[(a, 0.0, [best])]])[0][0]
+                rec = sentiment_record(probs, *_biases(tc, d.language))
+                out.append((i, a, p, rec["label"], False))
+    return out
+
+
+def _biases(tc, language):
+    from .components import language_bias
+
+    return language_bias(tc.neutral_bias, language), language_bias(tc.positive_bias, language)
+
+
+def evaluate_peers(rows, docs, pol) -> dict:
+    """Peer sentiment on the rows of their language: overall sentiment and, for gold aspect
+    polarities, the text's sentiment taken as every aspect's polarity."""
+    from .peers import PEER_LANGUAGES, available_peers, missing_peers
+
+    langs = {"zh" if d.language in ("zh", "mixed") else "en" if d.language == "en" else None for d in docs}
+    langs.discard(None)
+    found = available_peers(tuple(langs))
+    out: Dict[str, dict] = {"not_installed": missing_peers(found, tuple(langs))}
+    for name, run in found.items():
+        lang = PEER_LANGUAGES[name]
+        idx = [i for i, d in enumerate(docs) if ("zh" if d.language in ("zh", "mixed") else d.language) == lang]
+        if not idx:
+            continue
+        t = time.perf_counter()
+        labels = {}
+        for i in idx:
+            try:
+                labels[i] = run(rows[i].text)[0]
+            except Exception:  # noqa: BLE001 - a peer crashing on a text counts as a miss, not a voc error
+                labels[i] = None
+        secs = time.perf_counter() - t
+        res: dict = {"language": lang, "n": len(idx), "texts_per_second": round(len(idx) / max(secs, 1e-9), 1)}
+        s_idx = [i for i in idx if rows[i].sentiment]
+        if s_idx:
+            res["sentiment"] = sentiment_block([rows[i].sentiment for i in s_idx], [labels[i] for i in s_idx])
+            # voc on exactly the same rows, for a fair side-by-side
+            res["voc_sentiment_same_rows"] = sentiment_block([rows[i].sentiment for i in s_idx],
+                                                             [docs[i].sentiment["label"] for i in s_idx])
+        p_items = [(p[2], labels[p[0]]) for p in pol if p[0] in labels]
+        if p_items:
+            g = [a for a, _ in p_items]
+            m = [b for _, b in p_items]
+            res["polarity"] = {"n": len(p_items), "accuracy": accuracy(g, m), "macro_f1": macro_f1(g, m, SENT)}
+            vm = [p[3] for p in pol if p[0] in labels]
+            res["voc_polarity_same_rows"] = {"accuracy": accuracy(g, vm), "macro_f1": macro_f1(g, vm, SENT)}
+        out[name] = res
+    return out
+
+
+# ---------------------------------------------------------------------------- rendering
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def render_markdown(report: dict) -> str:
+    """The report as readable Markdown tables (what ``voc eval`` prints)."""
+    L = [f"# voc eval: {report.get('model')} {report.get('model_version') or ''} on {report['data']['file']}", "",
+         f"{report['data']['rows']} rows ({report['data']['rows_with_problems']} skipped with problems); "
+         f"{report['throughput']['texts_per_second']:,} texts/s (1 process).", ""]
+    det = report.get("detection")
+    if det:
+        L += [f"## Aspect detection (n={det['n']})", "",
+              f"micro-F1 **{_f(det['micro_f1'])}** (P {_f(det['micro_precision'])}, R {_f(det['micro_recall'])}), "
+              f"macro-F1 **{_f(det['macro_f1'])}**", "",
+              *_prf_table("aspect", det["per_label"]), ""]
+    pol = report.get("polarity")
+    if pol:
+        L += [f"## Aspect polarity (n={pol['n']} gold aspect mentions; {pol['detected_share']:.0%} were detected)", "",
+              f"accuracy **{_f(pol['accuracy'])}**, macro-F1 **{_f(pol['macro_f1'])}**", "",
+              "| aspect | accuracy | n |", "|---|---|---|"]
+        L += [f"| {a} | {_f(v['accuracy'])} | {v['n']} |" for a, v in pol["per_aspect"].items()]
+        L += ["", _confusion_md(pol["confusion"]), ""]
+    s = report.get("sentiment")
+    if s:
+        L += [f"## Overall sentiment (n={s['n']})", "",
+              f"accuracy **{_f(s['accuracy'])}**, macro-F1 **{_f(s['macro_f1'])}**, binary accuracy on non-neutral "
+              f"rows {_f(s['binary_accuracy_non_neutral'])}", "",
+              *_prf_table("class", s["per_class"]), "", _confusion_md(s["confusion"]), ""]
+    cal = report.get("calibration")
+    if cal:
+        L += ["## Calibration (expected calibration error, 10 bins; lower is better)", ""]
+        L += [f"- {k.replace('_', ' ')}: {_f(v)}" for k, v in cal.items()]
+        L.append("")
+    peers = report.get("peers")
+    if peers:
+        names = [k for k in peers if k != "not_installed"]
+        if names:
+            L += ["## Side by side with peers (each on the rows of its language)", "",
+                  "| system | lang | n | sentiment acc | sentiment macro-F1 | polarity acc | polarity macro-F1 | texts/s |",
+                  "|---|---|---|---|---|---|---|---|"]
+            for n in names:
+                r = peers[n]
+                L.append(f"| {n} | {r['language']} | {r['n']} | {_f(r.get('sentiment', {}).get('accuracy'))} | "
+                         f"{_f(r.get('sentiment', {}).get('macro_f1'))} | {_f(r.get('polarity', {}).get('accuracy'))} | "
+                         f"{_f(r.get('polarity', {}).get('macro_f1'))} | {r['texts_per_second']:,} |")
+                L.append(f"| voc (same rows) | {r['language']} | {r['n']} | "
+                         f"{_f(r.get('voc_sentiment_same_rows', {}).get('accuracy'))} | "
+                         f"{_f(r.get('voc_sentiment_same_rows', {}).get('macro_f1'))} | "
+                         f"{_f(r.get('voc_polarity_same_rows', {}).get('accuracy'))} | "
+                         f"{_f(r.get('voc_polarity_same_rows', {}).get('macro_f1'))} | "
+                         f"{report['throughput']['texts_per_second']:,} |")
+            L.append("")
+        if peers.get("not_installed"):
+            L += [f"Not installed, so not compared: {', '.join(peers['not_installed'])} "
+                  "(`pip install snownlp cnsenti vaderSentiment textblob`).", ""]
+    return "\n".join(L)
+
+
+def _prf_table(what: str, per: dict) -> List[str]:
+    return [f"| {what} | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [
+        f"| {k} | {_f(v['precision'])} | {_f(v['recall'])} | {_f(v['f1'])} | {v['support']} |" for k, v in per.items()]
+
+
+def _confusion_md(c: dict) -> str:
+    labs = c["labels"]
+    rows = ["| gold \\ predicted | " + " | ".join(labs) + " |", "|---" * (len(labs) + 1) + "|"]
+    rows += [f"| {labs[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(c["matrix"])]
+    return "\n".join(rows)
+
+
+def model_card(meta: dict) -> str:
+    """README.md of a model trained by ``voc train`` (generated from its meta.json)."""
+    tr = meta.get("training", {})
+    data = meta.get("data", {})
+    tax = meta.get("taxonomy", {})
+    L = [f"# {meta.get('name')} {meta.get('version')}", "",
+         meta.get("description", ""), "Generated by `voc train` from `meta.json`; do not edit by hand.", "",
+         "## Taxonomy", "", "| touchpoint | zh | en | parent | description |", "|---|---|---|---|---|"]
+    L += [f"| {t['id']} | {t.get('zh', '')} | {t.get('en', '')} | {t.get('parent', '')} | {t.get('description', '')} |"
+          for t in tax.get("touchpoints", [])]
+    L += ["", "## How it was trained", "",
+          f"- Data: `{data.get('file')}` ({data.get('rows', 0)} rows, sha256 `{data.get('sha256', '-')}`); "
+          f"{data.get('rows_with_problems', 0)} rows skipped with problems.",
+          f"- Supervision for touchpoints: {tr.get('supervision')}; overall sentiment: {tr.get('sentiment_source')}; "
+          f"aspect polarity head: {'yes' if tr.get('polarity_head') else 'no'}.",
+          f"- Backbone: {json.dumps(meta.get('backbone')) if meta.get('backbone') else 'none (classical features)'}.",
+          f"- Config: `{json.dumps(meta.get('train_config', {}), ensure_ascii=False)}`.",
+          f"- {tr.get('features', 0):,} features; {tr.get('dev_rows', 0)} rows held out to tune per-aspect thresholds; "
+          f"trained in {tr.get('train_seconds')} s.",
+          f"- Libraries: `{json.dumps(meta.get('requirements', {}))}`.", ""]
+    ev = meta.get("metrics", {})
+    for name, rep in ev.items():
+        L += [f"## Evaluation: {name}", "", render_markdown(rep).split("\n", 2)[2], ""]
+    if not ev:
+        L += ["## Evaluation", "", "No evaluation data was given (`voc train --eval-data`); run `voc eval`.", ""]
+    return "\n".join(L)

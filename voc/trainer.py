@@ -1,0 +1,442 @@
+"""``voc train``: a complete model folder from a taxonomy file and labelled rows.
+
+What is learned, from what:
+
+* **Touchpoint (aspect) detection** — a sigmoid head per aspect over the shared clause
+  features (plus transformer embeddings with a backbone), trained on whole texts and
+  applied to the whole text and to each clause. Without aspect labels, the taxonomy's seed
+  terms label the texts (weak supervision) and the head learns the words around them.
+  Per-aspect thresholds and lexicon weights are tuned on a held-out slice of the data.
+* **Aspect polarity** — a 3-class head over the aspect's evidence clauses, when the rows
+  give polarities.
+* **Overall sentiment** — a 3-class head when the rows give an overall sentiment; else the
+  base model's (the shipped default) sentiment head is kept, so a taxonomy-only model still
+  has sentiment.
+* Themes, stages and signals come from the taxonomy's seeds and rules.
+
+Everything is deterministic given ``seed``; the run config, the data's SHA-256 and the
+metrics go into ``meta.json`` and the model card.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import components as C
+from .document import Clause, Document
+from .errors import VocError
+from .features import LinearHead, Vocabulary
+from .labelled import E_DATA_EMPTY, Dataset, DataError
+from .lexicon import Lexicon
+from .pipeline import Pipeline, default_model_path, library_versions
+from .taxonomy import Taxonomy
+
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.05), 2)
+LEXICON_WEIGHT_GRID = (0.0, 0.5, 0.9)
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one ``voc train`` run (all recorded in ``meta.json``)."""
+
+    seed: int = 0
+    C: float = 4.0               # inverse regularisation of the aspect heads
+    polarity_C: float = 2.0
+    sentiment_C: float = 1.0
+    min_df: int = 2              # a feature must occur in this many training texts
+    dev_fraction: float = 0.15   # held out to tune thresholds (models on >= 60 rows)
+    base: Optional[str] = "default"  # model whose polarity lexicon / sentiment head are reused; None: none
+    backbone: Optional[str] = None   # "minilm" or a local Hugging Face folder
+    finetune: bool = False
+    epochs: int = 3
+    max_length: int = 128
+    name: str = "custom"
+    version: str = "1.0.0"
+
+
+Progress = Callable[[str], None]
+
+
+class TrainError(VocError):
+    """Training cannot go ahead (nothing usable to learn from)."""
+
+
+def _quiet(msg: str) -> None:
+    pass
+
+
+def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = TrainConfig(),
+          progress: Progress = _quiet) -> Tuple[Pipeline, dict]:
+    """Fit a pipeline; returns it with a training report (also stored in its meta)."""
+    t0 = time.perf_counter()
+    rng_note = f"seed {config.seed}"
+    rows = list(data.rows) if data is not None else []
+    if data is not None and not rows:
+        raise DataError(data.path, [(E_DATA_EMPTY, data.path, "no usable rows: every row had a problem or the "
+                                                              "file is empty")])
+    base = _load_base(config.base)
+    aspects = taxonomy.ids("touchpoints")
+    lexicons = _lexicons(taxonomy, base)
+    rules = [(sec, lab, rx) for sec, lab, _lang, rx in taxonomy.rule_rows()]
+
+    tmp = tempfile.TemporaryDirectory(prefix="voc-train-")
+    user_dict = Path(tmp.name) / "userdict.txt"
+    from .train import write_user_dict
+
+    write_user_dict(lexicons, user_dict)
+    front = [C.Normalizer(), C.LanguageDetector(), C.Tokenizer(str(user_dict)), C.ClauseSplitter(),
+             C.LexiconTagger(lexicons, rules)]
+    progress(f"[1/5] reading {len(rows):,} texts through the front of the pipeline ({rng_note})")
+    docs = [_run_front(front, r.text) for r in rows]
+    feat0 = C.Featurizer(Vocabulary())
+    clause_strs = [[feat0.clause_strings(d, c) for c in d.clauses] for d in docs]
+
+    vocab, base_sent = _vocabulary(clause_strs, config, base)
+    encoder, backbone_cfg, finetuned_dir = None, None, None
+    if config.backbone:
+        encoder, backbone_cfg, finetuned_dir = _backbone(config, rows, docs, aspects, progress, tmp.name)
+    featurizer = C.Featurizer(vocab, encoder, backbone_cfg)
+    progress(f"[2/5] featurizing: {len(vocab):,} features" + (f" + {encoder.dim}-d {config.backbone} embeddings"
+                                                              if encoder is not None else ""))
+    index = vocab.index_
+    for d, strs in zip(docs, clause_strs):
+        for c, fs in zip(d.clauses, strs):
+            c.x = np.fromiter({index[f] for f in fs if f in index}, dtype=np.int32)
+    if encoder is not None:
+        for k in range(0, len(docs), 256):
+            featurizer.embed(docs[k:k + 256])
+    wholes = [_whole(d) for d in docs]
+    n_cols = len(vocab) + (encoder.dim if encoder is not None else 0)
+
+    # ---- touchpoint detection
+    Y, supervision = _detection_targets(rows, docs, aspects)
+    if Y is None:
+        raise TrainError("Nothing to learn touchpoints from: the data has no aspect labels and no text contains a "
+                         "seed term of the taxonomy. Add seeds to the taxonomy or label some rows.", E_DATA_EMPTY)
+    labelled = np.array([r.has_aspects for r in rows], dtype=bool) if supervision == "labelled" \
+        else np.ones(len(rows), dtype=bool)  # rows that say nothing about aspects teach detection nothing
+    dev = _dev_mask(rows, config) & labelled
+    train_rows = labelled & ~dev
+    progress(f"[3/5] touchpoint heads: {len(aspects)} labels, {supervision} supervision, "
+             f"{int(train_rows.sum()):,} train / {int(dev.sum()):,} dev rows")
+    tp_head = LinearHead(aspects, "sigmoid", C=config.C, class_weight="balanced", seed=config.seed)
+    thresholds: Dict[str, float] = {a: 0.5 for a in aspects}
+    lex_weights: Dict[str, float] = {a: (0.9 if supervision == "weak" else 0.5) for a in aspects}
+    if not rows:  # seed terms only: the lexicon decides
+        tp_head.coef_ = np.zeros((n_cols, len(aspects)), dtype=np.float32)
+        tp_head.intercept_ = np.full(len(aspects), -10.0, dtype=np.float32)
+        lex_weights = {a: 1.0 for a in aspects}
+    else:
+        if dev.any() and train_rows.sum() >= 20:
+            tp_head.fit(clause_rows(wholes, train_rows, n_cols), Y[train_rows])
+            thresholds, lex_weights = _tune_detection(tp_head, [docs[i] for i in np.flatnonzero(dev)],
+                                                      [wholes[i] for i in np.flatnonzero(dev)], Y[dev], n_cols)
+        tp_head.fit(clause_rows(wholes, labelled, n_cols), Y[labelled])
+    parents = taxonomy.parents("touchpoints")
+    touch = C.TouchpointClassifier(tp_head, thresholds=thresholds, lexicon_weights=lex_weights, text_level=True,
+                                   parents=parents)
+
+    # ---- sentiment (overall)
+    sentiment, sent_source = _sentiment(rows, wholes, n_cols, config, base, base_sent, progress)
+
+    # ---- aspect polarity
+    polarity_head = None
+    pol_units, pol_y = _polarity_units(rows, docs, touch, n_cols)
+    if len(pol_y) >= 10 and len(set(pol_y)) >= 2:
+        progress(f"[5/5] aspect polarity head on {len(pol_y):,} labelled aspect mentions")
+        polarity_head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C, class_weight=None,
+                                   seed=config.seed).fit(C.clause_matrix(pol_units, n_cols), np.array(pol_y))
+        touch.polarity_head = polarity_head
+    else:
+        progress("[5/5] no aspect polarities in the data: each aspect takes the sentiment of its clauses")
+
+    signals = C.SignalDetector(_signal_patterns(taxonomy, base))
+    stage = C.StageClassifier(priors=taxonomy.stage_priors() if taxonomy.ids("stages") else {})
+    theme_bias = sentiment.neutral_bias
+    comps = front + [featurizer, sentiment, touch, C.ThemeTagger(neutral_bias=theme_bias), signals, stage]
+    touch.neutral_bias, touch.positive_bias = sentiment.neutral_bias, sentiment.positive_bias
+    seconds = round(time.perf_counter() - t0, 1)
+    report = {
+        "supervision": supervision,
+        "sentiment_source": sent_source,
+        "polarity_head": polarity_head is not None,
+        "rows": len(rows),
+        "dev_rows": int(dev.sum()),
+        "features": len(vocab),
+        "thresholds": thresholds,
+        "lexicon_weights": lex_weights,
+        "train_seconds": seconds,
+    }
+    meta = {
+        "name": config.name,
+        "version": config.version,
+        "description": f"Trained by `voc train` on taxonomy {taxonomy.name!r}.",
+        "languages": ["zh", "en"],
+        "labels": {"touchpoints": aspects, "themes": taxonomy.ids("themes"), "stages": taxonomy.ids("stages"),
+                   "signals": taxonomy.ids("signals")},
+        "taxonomy": taxonomy.to_dict(),
+        "train_config": asdict(config),
+        "data": _data_meta(data),
+        "training": report,
+        "backbone": backbone_cfg,
+        "requirements": library_versions(),
+    }
+    nlp = Pipeline(comps, meta=meta)
+    nlp._finetuned_dir = finetuned_dir  # copied into the folder by save()
+    nlp._tmp = tmp  # keeps the user dictionary alive until the model is saved
+    progress(f"done in {seconds} s")
+    return nlp, report
+
+
+def save(nlp: Pipeline, path) -> None:
+    """Write the model folder, the fine-tuned backbone (if any) and the model card."""
+    import shutil
+
+    from .evaluate import model_card
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # write next to the target, then swap: an interrupted save never leaves half a model
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        nlp.to_disk(tmp)
+        ft = getattr(nlp, "_finetuned_dir", None)
+        if ft:
+            shutil.copytree(ft, tmp / "features" / "backbone")
+        (tmp / "README.md").write_text(model_card(nlp.meta), encoding="utf-8")
+        if path.exists():
+            shutil.rmtree(path)
+        tmp.rename(path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    nlp.path = path
+
+
+# ---------------------------------------------------------------------------- pieces
+def _run_front(front, text: str) -> Document:
+    d = Document(text)
+    for s in front:
+        d = s(d)
+    return d
+
+
+def _whole(d: Document) -> Clause:
+    w = Clause(0, len(d.text))
+    w.x = np.unique(np.concatenate([c.x for c in d.clauses])) if d.clauses else np.zeros(0, np.int32)
+    w.emb = d.user_data.get("whole_emb")
+    if w.emb is None and d.clauses and d.clauses[0].emb is not None:
+        w.emb = d.clauses[0].emb
+    return w
+
+
+def clause_rows(units: Sequence[Clause], mask: np.ndarray, n_cols: int):
+    return C.clause_matrix([u for u, m in zip(units, mask) if m], n_cols)
+
+
+def _load_base(base: Optional[str]) -> Optional[Pipeline]:
+    if not base:
+        return None
+    from .pipeline import load
+
+    path = default_model_path() if base == "default" else Path(base)
+    if not (path / "config.json").exists():
+        return None
+    return load(path)
+
+
+def _lexicons(taxonomy: Taxonomy, base: Optional[Pipeline]) -> Dict[str, Lexicon]:
+    lex = {sec: Lexicon(taxonomy.seed_rows(sec)) for sec in ("touchpoints", "themes", "stages", "signals")}
+    if base is not None and "polarity" in base.get_pipe("lexicon").lexicons:
+        lex["polarity"] = base.get_pipe("lexicon").lexicons["polarity"]
+    return lex
+
+
+def _signal_patterns(taxonomy: Taxonomy, base: Optional[Pipeline]) -> List[tuple]:
+    """The base model's signal patterns for the signals this taxonomy shares with it."""
+    if base is None:
+        return []
+    ids = set(taxonomy.ids("signals"))
+    return [p for p in base.get_pipe("signals").patterns if p[0] in ids]
+
+
+def _vocabulary(clause_strs, config: TrainConfig, base: Optional[Pipeline]):
+    """The training texts' features; with a base sentiment head, the base vocabulary comes
+    first so its weights keep their columns (new features get zero sentiment weight)."""
+    texts = [sorted({f for fs in strs for f in fs}) for strs in clause_strs]
+    new = Vocabulary(min_df=config.min_df).fit(texts)
+    if base is None:
+        return new, None
+    bv = base.get_pipe("features").vocab
+    extra = [f for f in new.features_ if f not in bv.index_]
+    v = Vocabulary(min_df=config.min_df)
+    v.features_ = list(bv.features_) + extra
+    v.index_ = {f: i for i, f in enumerate(v.features_)}
+    return v, base.get_pipe("sentiment")
+
+
+def _detection_targets(rows, docs, aspects) -> Tuple[Optional[np.ndarray], str]:
+    col = {a: k for k, a in enumerate(aspects)}
+    if any(r.has_aspects for r in rows):
+        Y = np.zeros((len(rows), len(aspects)), dtype=np.int8)
+        for i, r in enumerate(rows):
+            for a in r.aspects:
+                Y[i, col[a]] = 1
+        return Y, "labelled"
+    # weak supervision: a seed term of an aspect in the text labels it
+    Y = np.zeros((len(rows), len(aspects)), dtype=np.int8)
+    for i, d in enumerate(docs):
+        for c in d.clauses:
+            for m in c.matches:
+                if m[2] == "touchpoints" and m[3] in col and not m[4]:
+                    Y[i, col[m[3]]] = 1
+    if not len(rows) or Y.sum() == 0:
+        return (np.zeros((0, len(aspects)), dtype=np.int8), "seed terms only") if not len(rows) else (None, "")
+    return Y, "weak"
+
+
+def _dev_mask(rows, config: TrainConfig) -> np.ndarray:
+    if len(rows) < 60:
+        return np.zeros(len(rows), dtype=bool)
+    cut = int(config.dev_fraction * 1000)
+    return np.array([zlib.crc32(f"{config.seed}:{r.id}:{r.line}".encode()) % 1000 < cut for r in rows])
+
+
+def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause], Y: np.ndarray, n_cols: int):
+    """Per-aspect threshold and lexicon weight that maximise F1 on the dev rows."""
+    labels = head.labels
+    clauses = [c for d in docs for c in d.clauses]
+    Qc = head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else np.zeros((0, len(labels)))
+    Qw = head.predict_proba(C.clause_matrix(wholes, n_cols))
+    col = {lab: k for k, lab in enumerate(labels)}
+    Hc = np.zeros_like(Qc)
+    for r, c in enumerate(clauses):
+        for m in c.matches:
+            if m[2] == "touchpoints" and m[3] in col:
+                Hc[r, col[m[3]]] = 1.0
+    owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
+    thresholds, weights = {}, {}
+    for k, lab in enumerate(labels):
+        best = (-1.0, 0.5, 0.5)
+        for lw in LEXICON_WEIGHT_GRID:
+            sc = 1 - (1 - Qc[:, k]) * (1 - lw * Hc[:, k])
+            doc_hit = np.zeros(len(docs))
+            np.maximum.at(doc_hit, owner, Hc[:, k])
+            s = 1 - (1 - Qw[:, k]) * (1 - lw * doc_hit)
+            cmax = np.zeros(len(docs))
+            np.maximum.at(cmax, owner, sc)
+            score = np.maximum(s, cmax)
+            for th in THRESHOLD_GRID:
+                pred = score >= th
+                tp = float((pred & (Y[:, k] == 1)).sum())
+                f1 = 2 * tp / max(1.0, pred.sum() + (Y[:, k] == 1).sum())
+                if f1 > best[0] + 1e-9:
+                    best = (f1, float(th), float(lw))
+        thresholds[lab], weights[lab] = best[1], best[2]
+    return thresholds, weights
+
+
+def _sentiment(rows, wholes, n_cols, config, base, base_sent, progress):
+    y = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else -1 for r in rows])
+    labelled = y >= 0
+    if labelled.sum() >= 20 and len(set(y[labelled].tolist())) >= 2:
+        progress(f"[4/5] sentiment head on {int(labelled.sum()):,} texts with an overall sentiment")
+        head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.sentiment_C, class_weight="balanced",
+                          seed=config.seed).fit(clause_rows(wholes, labelled, n_cols), y[labelled])
+        return C.SentimentClassifier(head, text_weight=0.5, end_weight=0.0, contrast_weight=1.0), "labelled"
+    if base_sent is None:
+        raise TrainError("The data has no overall sentiment labels and there is no base model to take sentiment "
+                         "from; label 'sentiment' on some rows or keep --base default.", E_DATA_EMPTY)
+    progress("[4/5] no overall sentiment labels: keeping the base model's sentiment head")
+    old = base_sent.head
+    head = LinearHead(old.labels, old.kind, old.C)
+    coef = np.zeros((n_cols, old.coef_.shape[1]), dtype=np.float32)
+    coef[: old.coef_.shape[0]] = old.coef_
+    head.coef_, head.intercept_ = coef, old.intercept_.copy()
+    cfg = base_sent.config()
+    return C.SentimentClassifier(head, **cfg), "base model"
+
+
+def _polarity_units(rows, docs, touch: C.TouchpointClassifier, n_cols: int):
+    """One unit per labelled (text, aspect, polarity): the aspect's evidence clauses as
+    the trained detector picks them (the same rule as at inference)."""
+    labels = touch.head.labels
+    col = {lab: k for k, lab in enumerate(labels)}
+    todo = [(i, a, p) for i, r in enumerate(rows) for a, p in r.aspects.items() if p]
+    if not todo:
+        return [], []
+    need = sorted({i for i, _, _ in todo})
+    clauses = [c for i in need for c in docs[i].clauses]
+    Q = touch.head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else None
+    lw, th = touch._weights()
+    k = 0
+    for i in need:
+        for c in docs[i].clauses:
+            hit = np.zeros(len(labels))
+            for m in c.matches:
+                if m[2] == "touchpoints" and m[3] in col:
+                    hit[col[m[3]]] = 1.0
+            c.user_q = Q[k]
+            c.user_hit = hit
+            k += 1
+    units, y = [], []
+    for i, a, p in todo:
+        d = docs[i]
+        if not d.clauses:
+            continue
+        j = col[a]
+        s = [1 - (1 - c.user_q[j]) * (1 - lw[j] * c.user_hit[j]) for c in d.clauses]
+        cls = [c for c, v in zip(d.clauses, s) if v >= th[j]] or [d.clauses[int(np.argmax(s))]]
+        u = Clause(cls[0].start, cls[-1].end)
+        u.x = np.unique(np.concatenate([c.x for c in cls]))
+        if cls[0].emb is not None:
+            m = np.mean([c.emb for c in cls], axis=0)
+            u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
+        units.append(u)
+        y.append(SENTIMENT_LABELS.index(p))
+    return units, y
+
+
+def _backbone(config: TrainConfig, rows, docs, aspects, progress, tmp):
+    from .backbone import Encoder, finetune, resolve_backbone
+
+    src = resolve_backbone(config.backbone)
+    cfg = {"spec": config.backbone if not Path(config.backbone).exists() else Path(config.backbone).name,
+           "max_length": config.max_length, "pooling": "mean", "finetuned": False}
+    finetuned_dir = None
+    if config.finetune:
+        col = {a: k for k, a in enumerate(aspects)}
+        texts = [r.text for r in rows]
+        Y = np.zeros((len(rows), len(aspects)), dtype=np.float32)
+        for i, r in enumerate(rows):
+            for a in r.aspects:
+                Y[i, col[a]] = 1.0
+        ys = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else -1 for r in rows])
+        targets, kinds = {"aspects": Y}, {"aspects": "multilabel"}
+        if (ys >= 0).any():
+            targets["sentiment"], kinds["sentiment"] = ys, "multiclass"
+        out = Path(tmp) / "finetuned"
+        progress(f"fine-tuning {config.backbone} for {config.epochs} epochs on {len(texts):,} texts")
+        finetune(str(src), texts, targets, out, label_kinds=kinds, epochs=config.epochs, max_length=config.max_length,
+                 seed=config.seed,
+                 progress=lambda step, total, loss: progress(f"  step {step}/{total} loss {loss:.4f}")
+                 if step % 50 == 0 or step == total else None)
+        src, finetuned_dir = out, out
+        cfg["finetuned"] = True
+    return Encoder(str(src), max_length=config.max_length), cfg, finetuned_dir
+
+
+def _data_meta(data: Optional[Dataset]) -> dict:
+    if data is None:
+        return {"file": None, "rows": 0}
+    return {"file": Path(data.path).name, "sha256": data.sha256, "rows": len(data.rows),
+            "rows_with_problems": len(data.problems), "label_counts": data.label_counts(),
+            "has_polarity": data.has_polarity(), "has_sentiment": data.has_sentiment()}
