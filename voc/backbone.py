@@ -57,6 +57,10 @@ def _import_backend():
             f"The transformer backbone needs torch and transformers ({e}). Install them with {INSTALL_ADVICE}.",
             E_DEPENDENCY,
         ) from e
+    try:  # loading from a local folder needs no progress bars on the user's terminal
+        transformers.utils.logging.disable_progress_bar()
+    except AttributeError:
+        pass
     return torch, transformers
 
 

@@ -643,11 +643,13 @@ class SignalDetector(Component):
 
     name = "signals"
 
-    def __init__(self, patterns: Sequence[tuple] = (), complaint_threshold: float = 0.6):
+    def __init__(self, patterns: Sequence[tuple] = (), complaint_threshold: float = 0.6,
+                 labels: Sequence[str] | None = None):
         import re
 
         self.patterns = list(patterns)
         self.complaint_threshold = complaint_threshold
+        self.labels = list(labels) if labels is not None else None  # the taxonomy's signals; None: all
         # one alternation per signal, run once over the whole normalized text; every
         # pattern stops at clause punctuation by itself or is short enough not to cross it
         self._combined = []
@@ -696,12 +698,17 @@ class SignalDetector(Component):
                 out.append({"id": "complaint", "confidence": round(neg_p, 4), "evidence": bad[0]["evidence"][:3]})
         if any(s["id"] == "churn_risk" for s in out):
             out = [s for s in out if s["id"] != "repurchase"]
+        if self.labels is not None:
+            out = [s for s in out if s["id"] in self.labels]
         out.sort(key=lambda s: -s["confidence"])
         doc.signals = out
         return doc
 
     def config(self):
-        return {"complaint_threshold": self.complaint_threshold}
+        cfg = {"complaint_threshold": self.complaint_threshold}
+        if self.labels is not None:
+            cfg["labels"] = self.labels
+        return cfg
 
     def to_disk(self, path):
         path.mkdir(parents=True, exist_ok=True)

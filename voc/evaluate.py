@@ -262,22 +262,28 @@ def render_markdown(report: dict) -> str:
             L += ["## Side by side with peers (each on the rows of its language)", "",
                   "| system | lang | n | sentiment acc | sentiment macro-F1 | polarity acc | polarity macro-F1 | texts/s |",
                   "|---|---|---|---|---|---|---|---|"]
-            for n in names:
-                r = peers[n]
-                L.append(f"| {n} | {r['language']} | {r['n']} | {_f(r.get('sentiment', {}).get('accuracy'))} | "
-                         f"{_f(r.get('sentiment', {}).get('macro_f1'))} | {_f(r.get('polarity', {}).get('accuracy'))} | "
-                         f"{_f(r.get('polarity', {}).get('macro_f1'))} | {r['texts_per_second']:,} |")
-                L.append(f"| voc (same rows) | {r['language']} | {r['n']} | "
-                         f"{_f(r.get('voc_sentiment_same_rows', {}).get('accuracy'))} | "
-                         f"{_f(r.get('voc_sentiment_same_rows', {}).get('macro_f1'))} | "
-                         f"{_f(r.get('voc_polarity_same_rows', {}).get('accuracy'))} | "
-                         f"{_f(r.get('voc_polarity_same_rows', {}).get('macro_f1'))} | "
-                         f"{report['throughput']['texts_per_second']:,} |")
+            for lang in ("zh", "en"):
+                group = [n for n in names if peers[n]["language"] == lang]
+                if not group:
+                    continue
+                r0 = peers[group[0]]
+                L.append(_peer_row(f"**voc** ({report.get('model')})", lang, r0["n"],
+                                   r0.get("voc_sentiment_same_rows"), r0.get("voc_polarity_same_rows"),
+                                   report["throughput"]["texts_per_second"]))
+                for n in group:
+                    r = peers[n]
+                    L.append(_peer_row(n, lang, r["n"], r.get("sentiment"), r.get("polarity"), r["texts_per_second"]))
             L.append("")
         if peers.get("not_installed"):
             L += [f"Not installed, so not compared: {', '.join(peers['not_installed'])} "
                   "(`pip install snownlp cnsenti vaderSentiment textblob`).", ""]
     return "\n".join(L)
+
+
+def _peer_row(system, lang, n, sent, pol, speed) -> str:
+    sent, pol = sent or {}, pol or {}
+    return (f"| {system} | {lang} | {n} | {_f(sent.get('accuracy'))} | {_f(sent.get('macro_f1'))} | "
+            f"{_f(pol.get('accuracy'))} | {_f(pol.get('macro_f1'))} | {speed:,} |")
 
 
 def _prf_table(what: str, per: dict) -> List[str]:

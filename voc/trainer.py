@@ -149,25 +149,32 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
 
     # ---- aspect polarity
     polarity_head = None
-    pol_units, pol_y = _polarity_units(rows, docs, touch, n_cols)
+    pol_units, pol_y, pol_rows = _polarity_units(rows, docs, touch, n_cols)
+    polarity_weighting = None
     if len(pol_y) >= 10 and len(set(pol_y)) >= 2:
-        progress(f"[5/5] aspect polarity head on {len(pol_y):,} labelled aspect mentions")
-        polarity_head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C, class_weight=None,
-                                   seed=config.seed).fit(C.clause_matrix(pol_units, n_cols), np.array(pol_y))
+        pol_y = np.array(pol_y)
+        polarity_weighting = _choose_class_weight(pol_units, pol_y, dev[pol_rows], n_cols, config)
+        progress(f"[5/5] aspect polarity head on {len(pol_y):,} labelled aspect mentions "
+                 f"(class weights: {polarity_weighting or 'none'})")
+        polarity_head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C,
+                                   class_weight=polarity_weighting, seed=config.seed
+                                   ).fit(C.clause_matrix(pol_units, n_cols), pol_y)
         touch.polarity_head = polarity_head
     else:
         progress("[5/5] no aspect polarities in the data: each aspect takes the sentiment of its clauses")
 
-    signals = C.SignalDetector(_signal_patterns(taxonomy, base))
+    signals = C.SignalDetector(_signal_patterns(taxonomy, base), labels=taxonomy.ids("signals"))
     stage = C.StageClassifier(priors=taxonomy.stage_priors() if taxonomy.ids("stages") else {})
     theme_bias = sentiment.neutral_bias
     comps = front + [featurizer, sentiment, touch, C.ThemeTagger(neutral_bias=theme_bias), signals, stage]
-    touch.neutral_bias, touch.positive_bias = sentiment.neutral_bias, sentiment.positive_bias
+    if polarity_head is None:  # aspects take their clauses' sentiment: calibrated like the sentiment head
+        touch.neutral_bias, touch.positive_bias = sentiment.neutral_bias, sentiment.positive_bias
     seconds = round(time.perf_counter() - t0, 1)
     report = {
         "supervision": supervision,
         "sentiment_source": sent_source,
         "polarity_head": polarity_head is not None,
+        "polarity_class_weight": polarity_weighting,
         "rows": len(rows),
         "dev_rows": int(dev.sum()),
         "features": len(vocab),
@@ -372,7 +379,7 @@ def _polarity_units(rows, docs, touch: C.TouchpointClassifier, n_cols: int):
     col = {lab: k for k, lab in enumerate(labels)}
     todo = [(i, a, p) for i, r in enumerate(rows) for a, p in r.aspects.items() if p]
     if not todo:
-        return [], []
+        return [], [], np.zeros(0, dtype=np.int64)
     need = sorted({i for i, _, _ in todo})
     clauses = [c for i in need for c in docs[i].clauses]
     Q = touch.head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else None
@@ -387,11 +394,12 @@ def _polarity_units(rows, docs, touch: C.TouchpointClassifier, n_cols: int):
             c.user_q = Q[k]
             c.user_hit = hit
             k += 1
-    units, y = [], []
+    units, y, owner = [], [], []
     for i, a, p in todo:
         d = docs[i]
         if not d.clauses:
             continue
+        owner.append(i)
         j = col[a]
         s = [1 - (1 - c.user_q[j]) * (1 - lw[j] * c.user_hit[j]) for c in d.clauses]
         cls = [c for c, v in zip(d.clauses, s) if v >= th[j]] or [d.clauses[int(np.argmax(s))]]
@@ -402,7 +410,27 @@ def _polarity_units(rows, docs, touch: C.TouchpointClassifier, n_cols: int):
             u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
         units.append(u)
         y.append(SENTIMENT_LABELS.index(p))
-    return units, y
+    return units, y, np.array(owner, dtype=np.int64)
+
+
+def _choose_class_weight(units, y, dev, n_cols, config: TrainConfig):
+    """Balanced or plain class weights for the polarity head: whichever scores better on the
+    dev slice (mean of accuracy and macro-F1); balanced when there is too little dev data."""
+    from .evaluate import accuracy, macro_f1
+
+    if dev.sum() < 30 or (~dev).sum() < 30 or len(set(y[~dev].tolist())) < 2:
+        return "balanced"
+    X = C.clause_matrix(units, n_cols)
+    tr, dv = np.flatnonzero(~dev), np.flatnonzero(dev)
+    best = (-1.0, "balanced")
+    for cw in ("balanced", None):
+        h = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C, class_weight=cw,
+                       seed=config.seed).fit(X[tr], y[tr])
+        pred = h.predict_proba(X[dv]).argmax(1)
+        score = (accuracy(y[dv], pred) + macro_f1(y[dv].tolist(), pred.tolist(), [0, 1, 2])) / 2
+        if score > best[0] + 1e-9:
+            best = (score, cw)
+    return best[1]
 
 
 def _backbone(config: TrainConfig, rows, docs, aspects, progress, tmp):
@@ -421,6 +449,10 @@ def _backbone(config: TrainConfig, rows, docs, aspects, progress, tmp):
                 Y[i, col[a]] = 1.0
         ys = np.array([SENTIMENT_LABELS.index(r.sentiment) if r.sentiment else -1 for r in rows])
         targets, kinds = {"aspects": Y}, {"aspects": "multilabel"}
+        for a in aspects:  # each aspect's polarity, where the rows give one
+            ya = np.array([SENTIMENT_LABELS.index(r.aspects[a]) if r.aspects.get(a) else -1 for r in rows])
+            if (ya >= 0).sum() >= 10:
+                targets[f"polarity:{a}"], kinds[f"polarity:{a}"] = ya, "multiclass"
         if (ys >= 0).any():
             targets["sentiment"], kinds["sentiment"] = ys, "multiclass"
         out = Path(tmp) / "finetuned"
