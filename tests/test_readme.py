@@ -33,3 +33,27 @@ def test_cli_on_bundled_sample():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     assert len(lines) == len((REPO / "data/samples/posts.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+SHARED = REPO.parent / "shared" / "data"
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data")
+@pytest.mark.parametrize("example", ["airline", "car"])
+def test_bring_your_own_taxonomy_examples_run(example, tmp_path):
+    """The README's `voc train` examples, command by command, in a scratch folder."""
+    block = next(b for b in blocks("bash") if f"export_labelled {example}" in b)
+    for line in block.strip().splitlines():
+        cmd = line.split("#")[0].strip()
+        cmd = cmd.replace(f"/tmp/voc-{example}", str(tmp_path / "data")).replace(f"models/{example}",
+                                                                                  str(tmp_path / "model"))
+        args = cmd.split()
+        if args[0] == "python":
+            args[0] = sys.executable
+        elif args[0] == "voc":
+            args = [sys.executable, "-m", "voc.cli"] + args[1:]
+        out = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, (cmd, out.stderr[-2000:])
+    assert "## Aspect detection" in out.stdout

@@ -296,3 +296,21 @@ def test_finetuned_backbone_is_saved_in_the_folder(files, tmp_path):
     assert list((out / "features" / "backbone").glob("*.safetensors"))
     nlp = voc.load(out)  # needs nothing outside the folder
     assert nlp("luggage lost").clauses[0].emb is not None
+
+
+def test_trained_model_serves_over_http(trained, monkeypatch):
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import get_settings
+
+    monkeypatch.setenv("VOC_MODEL_PATH", str(trained))
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get("/health").json()["model"] == "model"
+            body = client.post("/v1/analyze", json={"text": "they lost my luggage"}).json()
+            assert "baggage" in {t["id"] for t in body["touchpoints"]}
+    finally:
+        get_settings.cache_clear()

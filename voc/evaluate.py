@@ -317,7 +317,16 @@ def model_card(meta: dict) -> str:
           f"- Config: `{json.dumps(meta.get('train_config', {}), ensure_ascii=False)}`.",
           f"- {tr.get('features', 0):,} features; {tr.get('dev_rows', 0)} rows held out to tune per-aspect thresholds; "
           f"trained in {tr.get('train_seconds')} s.",
-          f"- Libraries: `{json.dumps(meta.get('requirements', {}))}`.", ""]
+          f"- Libraries: `{json.dumps(meta.get('requirements', {}))}`; created {meta.get('created_at', '-')}.", ""]
+    counts = data.get("label_counts") or {}
+    if counts:
+        dev = tr.get("dev_detection_f1") or {}
+        L += ["| touchpoint | training rows | threshold | lexicon weight | dev F1 (tuning slice, optimistic) |",
+              "|---|---|---|---|---|"]
+        L += [f"| {t['id']} | {counts.get(t['id'], 0)} | {tr.get('thresholds', {}).get(t['id'], '-')} | "
+              f"{tr.get('lexicon_weights', {}).get(t['id'], '-')} | {_f(dev.get(t['id']))} |"
+              for t in tax.get("touchpoints", [])]
+        L.append("")
     ev = meta.get("metrics", {})
     for name, rep in ev.items():
         L += [f"## Evaluation: {name}", "", render_markdown(rep).split("\n", 2)[2], ""]

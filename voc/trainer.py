@@ -76,6 +76,13 @@ def _quiet(msg: str) -> None:
 def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = TrainConfig(),
           progress: Progress = _quiet) -> Tuple[Pipeline, dict]:
     """Fit a pipeline; returns it with a training report (also stored in its meta)."""
+    try:
+        import sklearn  # noqa: F401 - the heads are fitted with scikit-learn
+        del sklearn
+    except ImportError as e:
+        from .errors import E_DEPENDENCY, DependencyError
+
+        raise DependencyError('voc train needs scikit-learn: pip install -e ".[train]"', E_DEPENDENCY) from e
     t0 = time.perf_counter()
     rng_note = f"seed {config.seed}"
     rows = list(data.rows) if data is not None else []
@@ -130,6 +137,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     tp_head = LinearHead(aspects, "sigmoid", C=config.C, class_weight="balanced", seed=config.seed)
     thresholds: Dict[str, float] = {a: 0.5 for a in aspects}
     lex_weights: Dict[str, float] = {a: (0.9 if supervision == "weak" else 0.5) for a in aspects}
+    dev_f1: Dict[str, float] = {}
     if not rows:  # seed terms only: the lexicon decides
         tp_head.coef_ = np.zeros((n_cols, len(aspects)), dtype=np.float32)
         tp_head.intercept_ = np.full(len(aspects), -10.0, dtype=np.float32)
@@ -137,7 +145,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     else:
         if dev.any() and train_rows.sum() >= 20:
             tp_head.fit(clause_rows(wholes, train_rows, n_cols), Y[train_rows])
-            thresholds, lex_weights = _tune_detection(tp_head, [docs[i] for i in np.flatnonzero(dev)],
+            thresholds, lex_weights, dev_f1 = _tune_detection(tp_head, [docs[i] for i in np.flatnonzero(dev)],
                                                       [wholes[i] for i in np.flatnonzero(dev)], Y[dev], n_cols)
         tp_head.fit(clause_rows(wholes, labelled, n_cols), Y[labelled])
     parents = taxonomy.parents("touchpoints")
@@ -178,6 +186,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
         "rows": len(rows),
         "dev_rows": int(dev.sum()),
         "features": len(vocab),
+        "dev_detection_f1": dev_f1,
         "thresholds": thresholds,
         "lexicon_weights": lex_weights,
         "train_seconds": seconds,
@@ -195,6 +204,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
         "training": report,
         "backbone": backbone_cfg,
         "requirements": library_versions(),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     nlp = Pipeline(comps, meta=meta)
     nlp._finetuned_dir = finetuned_dir  # copied into the folder by save()
@@ -330,7 +340,7 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
             if m[2] == "touchpoints" and m[3] in col:
                 Hc[r, col[m[3]]] = 1.0
     owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
-    thresholds, weights = {}, {}
+    thresholds, weights, f1s = {}, {}, {}
     for k, lab in enumerate(labels):
         best = (-1.0, 0.5, 0.5)
         for lw in LEXICON_WEIGHT_GRID:
@@ -348,7 +358,8 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
                 if f1 > best[0] + 1e-9:
                     best = (f1, float(th), float(lw))
         thresholds[lab], weights[lab] = best[1], best[2]
-    return thresholds, weights
+        f1s[lab] = round(best[0], 4)
+    return thresholds, weights, f1s
 
 
 def _sentiment(rows, wholes, n_cols, config, base, base_sent, progress):
