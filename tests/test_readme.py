@@ -54,6 +54,8 @@ def test_bring_your_own_taxonomy_examples_run(example, tmp_path):
             args[0] = sys.executable
         elif args[0] == "voc":
             args = [sys.executable, "-m", "voc.cli"] + args[1:]
+            if args[3] == "eval" and "--output" not in args:  # its report goes to the scratch folder
+                args += ["--output", str(tmp_path / "report")]
         out = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, (cmd, out.stderr[-2000:])
     assert "## Aspect detection" in out.stdout

@@ -105,3 +105,8 @@ def test_cli_taxonomy_check(tmp_path, capsys):
     assert main(["taxonomy", "check", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "E503" in err and "touchpoints[1] (a)" in err
+
+
+def test_cli_taxonomy_without_action_is_a_usage_error(capsys):
+    assert main(["taxonomy"]) == 2
+    assert "voc taxonomy check FILE" in capsys.readouterr().err

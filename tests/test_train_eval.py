@@ -314,3 +314,15 @@ def test_trained_model_serves_over_http(trained, monkeypatch):
             assert "baggage" in {t["id"] for t in body["touchpoints"]}
     finally:
         get_settings.cache_clear()
+
+
+def test_eval_writes_its_report_by_default(files, trained, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["eval", "--model", str(trained), "--data", str(files["data"]), "--no-peers"]) == 0
+    assert (tmp_path / "eval-model-rows.json").exists() and (tmp_path / "eval-model-rows.md").exists()
+
+
+def test_info_on_a_trained_model(trained, capsys):
+    assert main(["info", "--model", str(trained)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["taxonomy"] == "mini-airline" and info["training"]["supervision"] == "labelled"

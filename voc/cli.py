@@ -58,7 +58,8 @@ examples:
   voc eval --model models/airline --data airline_test.jsonl
   voc eval --model models/airline --data airline_test.jsonl --output reports/airline
 
-The JSON report holds every figure; the Markdown file is the same as what is printed."""
+The report is printed and written twice: PREFIX.json holds every figure, PREFIX.md the
+tables that were printed."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,8 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EVAL_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("--model", "-m", metavar="PATH", help="model folder (default: the shipped voc-default)")
     e.add_argument("--data", required=True, metavar="FILE", help="labelled rows (.jsonl or .csv)")
-    e.add_argument("--output", "-o", metavar="PREFIX", help="write PREFIX.json and PREFIX.md "
-                   "(default: only print the tables)")
+    e.add_argument("--output", "-o", metavar="PREFIX", help="write PREFIX.json and PREFIX.md (default: "
+                   "eval-MODEL-DATA in the current folder)")
     e.add_argument("--text-field", default="text", metavar="NAME", help="field/column holding the text (default: text)")
     e.add_argument("--no-peers", action="store_true", help="do not run the peer tools")
     return p
@@ -149,7 +150,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _info(args)
         if args.command == "taxonomy":
             if args.taxonomy_command != "check":
-                parser.parse_args(["taxonomy", "--help"])
+                print("voc taxonomy: give an action, e.g. `voc taxonomy check FILE` (see voc taxonomy --help)",
+                      file=sys.stderr)
+                return EXIT_USAGE
             return _taxonomy_check(args)
         if args.command == "train":
             return _train(args)
@@ -294,12 +297,11 @@ def _eval(args) -> int:
     rep["seconds_total"] = round(time.perf_counter() - t, 2)
     md = render_markdown(rep)
     print(md)
-    if args.output:
-        p = Path(args.output)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        Path(str(p) + ".json").write_text(json.dumps(rep, indent=2, ensure_ascii=False), encoding="utf-8")
-        Path(str(p) + ".md").write_text(md + "\n", encoding="utf-8")
-        print(f"wrote {p}.json and {p}.md", file=sys.stderr)
+    p = Path(args.output or f"eval-{nlp.meta.get('name', 'model')}-{Path(args.data).stem}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    Path(str(p) + ".json").write_text(json.dumps(rep, indent=2, ensure_ascii=False), encoding="utf-8")
+    Path(str(p) + ".md").write_text(md + "\n", encoding="utf-8")
+    print(f"wrote {p}.json and {p}.md", file=sys.stderr)
     return EXIT_RECORD_ERRORS if data.problems else EXIT_OK
 
 
@@ -310,8 +312,19 @@ def _info(args) -> int:
     m = nlp.meta
     summary = {"name": m.get("name"), "version": m.get("version"), "path": str(nlp.path),
                "stages": nlp.pipe_names, "labels": m.get("labels"), "created_at": m.get("created_at"),
-               "gold": {k: m.get("metrics", {}).get("gold", {}).get("by_slice", {}).get("all", {}).get(k)
-                        for k in ("sentiment_accuracy", "sentiment_macro_f1")}}
+               "taxonomy": m.get("taxonomy", {}).get("name")}
+    gold = m.get("metrics", {}).get("gold", {}).get("by_slice", {}).get("all")
+    if gold:  # the shipped model: its hand-labelled gold-set scores
+        summary["gold"] = {k: gold.get(k) for k in ("sentiment_accuracy", "sentiment_macro_f1")}
+    if m.get("training", {}).get("supervision"):  # a model from `voc train`
+        t = m["training"]
+        summary["training"] = {k: t.get(k) for k in ("supervision", "sentiment_source", "polarity_head", "rows",
+                                                     "train_seconds")}
+        summary["data"] = {k: m.get("data", {}).get(k) for k in ("file", "sha256")}
+        summary["evaluations"] = {name: {"detection_micro_f1": r.get("detection", {}).get("micro_f1"),
+                                         "polarity_accuracy": r.get("polarity", {}).get("accuracy"),
+                                         "sentiment_accuracy": r.get("sentiment", {}).get("accuracy")}
+                                  for name, r in m.get("metrics", {}).items()}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return EXIT_OK
 

@@ -386,7 +386,8 @@ class TouchpointClassifier(Component):
     def __init__(self, head: LinearHead, threshold: float = 0.5, lexicon_weight: float = 0.8,
                  thresholds: Dict[str, float] | None = None, lexicon_weights: Dict[str, float] | None = None,
                  neutral_bias=0.0, positive_bias=0.0, text_level: bool = False,
-                 polarity_head: LinearHead | None = None, parents: Dict[str, str] | None = None):
+                 polarity_head: LinearHead | None = None, parents: Dict[str, str] | None = None,
+                 clause_level: bool = True):
         self.head = head
         self.threshold = threshold
         self.thresholds = thresholds or {}
@@ -397,6 +398,7 @@ class TouchpointClassifier(Component):
         self.text_level = text_level
         self.polarity_head = polarity_head
         self.parents = parents or {}
+        self.clause_level = clause_level  # False (text_level only): the whole text decides, clauses give evidence
 
     def __call__(self, doc):
         return self.pipe([doc])[0]
@@ -443,18 +445,23 @@ class TouchpointClassifier(Component):
         for c in doc.clauses:
             for lab, s in c.touchpoints.items():
                 found.setdefault(lab, []).append((c, s))
-        out = [(lab, max(s for _, s in items), [c for c, _ in items]) for lab, items in found.items()]
         q = doc.user_data.get("whole_q")
-        if q is not None and doc.clauses:
-            lw, th = self._weights()
-            labels = self.head.labels
-            hit = np.max([c.user_hit for c in doc.clauses], axis=0)
-            s = 1 - (1 - q) * (1 - lw * hit)
-            for k in np.flatnonzero(s >= th):
-                lab = labels[k]
-                if lab not in found:
-                    best = max(doc.clauses, key=lambda c: c.user_q[k])
-                    out.append((lab, float(s[k]), [best]))
+        if q is None or not doc.clauses:
+            return [(lab, max(s for _, s in items), [c for c, _ in items]) for lab, items in found.items()]
+        lw, th = self._weights()
+        labels = self.head.labels
+        hit = np.max([c.user_hit for c in doc.clauses], axis=0)
+        s = 1 - (1 - q) * (1 - lw * hit)
+        out = []
+        if self.clause_level:
+            out = [(lab, max(max(v for _, v in items), float(s[labels.index(lab)])), [c for c, _ in items])
+                   for lab, items in found.items()]
+        for k in np.flatnonzero(s >= th):
+            lab = labels[k]
+            if lab in found and self.clause_level:
+                continue
+            cls = [c for c, _ in found[lab]] if lab in found else [max(doc.clauses, key=lambda c: c.user_q[k])]
+            out.append((lab, float(s[k]), cls))
         return out
 
     def polarities(self, docs, found) -> List[List[np.ndarray]]:
@@ -497,6 +504,8 @@ class TouchpointClassifier(Component):
                "positive_bias": self.positive_bias}
         if self.text_level:
             cfg["text_level"] = True
+        if not self.clause_level:
+            cfg["clause_level"] = False
         if self.parents:
             cfg["parents"] = self.parents
         return cfg
@@ -513,7 +522,7 @@ class TouchpointClassifier(Component):
 
 
 def _mean_sentiment(clauses, weights) -> np.ndarray:
-    w = np.asarray(weights, dtype=float)
+    w = np.maximum(np.asarray(weights, dtype=float), 1e-6)
     P = np.stack([c.sentiment for c in clauses])
     return (P * w[:, None]).sum(0) / w.sum()
 

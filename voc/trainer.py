@@ -48,7 +48,8 @@ class TrainConfig:
     """Settings of one ``voc train`` run (all recorded in ``meta.json``)."""
 
     seed: int = 0
-    C: float = 4.0               # inverse regularisation of the aspect heads
+    C_grid: Tuple[float, ...] = (1.0, 4.0, 16.0)  # aspect heads' inverse regularisation, chosen on dev
+    C: float = 4.0               # used when there is no dev slice (under 60 rows)
     polarity_C: float = 2.0
     sentiment_C: float = 1.0
     min_df: int = 2              # a feature must occur in this many training texts
@@ -102,7 +103,11 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     front = [C.Normalizer(), C.LanguageDetector(), C.Tokenizer(str(user_dict)), C.ClauseSplitter(),
              C.LexiconTagger(lexicons, rules)]
     progress(f"[1/5] reading {len(rows):,} texts through the front of the pipeline ({rng_note})")
-    docs = [_run_front(front, r.text) for r in rows]
+    docs = []
+    for k, r in enumerate(rows, 1):
+        docs.append(_run_front(front, r.text))
+        if k % 5000 == 0 and k < len(rows):
+            progress(f"      {k:,} / {len(rows):,} texts")
     feat0 = C.Featurizer(Vocabulary())
     clause_strs = [[feat0.clause_strings(d, c) for c in d.clauses] for d in docs]
 
@@ -134,23 +139,24 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     train_rows = labelled & ~dev
     progress(f"[3/5] touchpoint heads: {len(aspects)} labels, {supervision} supervision, "
              f"{int(train_rows.sum()):,} train / {int(dev.sum()):,} dev rows")
-    tp_head = LinearHead(aspects, "sigmoid", C=config.C, class_weight="balanced", seed=config.seed)
     thresholds: Dict[str, float] = {a: 0.5 for a in aspects}
     lex_weights: Dict[str, float] = {a: (0.9 if supervision == "weak" else 0.5) for a in aspects}
     dev_f1: Dict[str, float] = {}
+    chosen_C, clause_level, dev_micro = config.C, True, None
     if not rows:  # seed terms only: the lexicon decides
+        tp_head = LinearHead(aspects, "sigmoid")
         tp_head.coef_ = np.zeros((n_cols, len(aspects)), dtype=np.float32)
         tp_head.intercept_ = np.full(len(aspects), -10.0, dtype=np.float32)
         lex_weights = {a: 1.0 for a in aspects}
     else:
         if dev.any() and train_rows.sum() >= 20:
-            tp_head.fit(clause_rows(wholes, train_rows, n_cols), Y[train_rows])
-            thresholds, lex_weights, dev_f1 = _tune_detection(tp_head, [docs[i] for i in np.flatnonzero(dev)],
-                                                      [wholes[i] for i in np.flatnonzero(dev)], Y[dev], n_cols)
+            dev_micro, chosen_C, clause_level, thresholds, lex_weights, dev_f1 = _fit_detection(
+                aspects, wholes, docs, Y, train_rows, dev, n_cols, config, progress)
+        tp_head = LinearHead(aspects, "sigmoid", C=chosen_C, class_weight="balanced", seed=config.seed)
         tp_head.fit(clause_rows(wholes, labelled, n_cols), Y[labelled])
     parents = taxonomy.parents("touchpoints")
     touch = C.TouchpointClassifier(tp_head, thresholds=thresholds, lexicon_weights=lex_weights, text_level=True,
-                                   parents=parents)
+                                   parents=parents, clause_level=clause_level)
 
     # ---- sentiment (overall)
     sentiment, sent_source = _sentiment(rows, wholes, n_cols, config, base, base_sent, progress)
@@ -187,6 +193,9 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
         "dev_rows": int(dev.sum()),
         "features": len(vocab),
         "dev_detection_f1": dev_f1,
+        "dev_detection_micro_f1": None if dev_micro is None else round(dev_micro, 4),
+        "aspect_C": chosen_C,
+        "clause_level_detection": clause_level,
         "thresholds": thresholds,
         "lexicon_weights": lex_weights,
         "train_seconds": seconds,
@@ -327,8 +336,10 @@ def _dev_mask(rows, config: TrainConfig) -> np.ndarray:
     return np.array([zlib.crc32(f"{config.seed}:{r.id}:{r.line}".encode()) % 1000 < cut for r in rows])
 
 
-def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause], Y: np.ndarray, n_cols: int):
-    """Per-aspect threshold and lexicon weight that maximise F1 on the dev rows."""
+def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause], Y: np.ndarray, n_cols: int,
+                    clause_level: bool = True):
+    """Per-aspect threshold and lexicon weight that maximise F1 on the dev rows; also the
+    micro-F1 those choices give, to compare settings."""
     labels = head.labels
     clauses = [c for d in docs for c in d.clauses]
     Qc = head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else np.zeros((0, len(labels)))
@@ -341,25 +352,47 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
                 Hc[r, col[m[3]]] = 1.0
     owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
     thresholds, weights, f1s = {}, {}, {}
+    P = np.zeros(Y.shape, dtype=bool)
     for k, lab in enumerate(labels):
-        best = (-1.0, 0.5, 0.5)
+        best = (-1.0, 0.5, 0.5, None)
         for lw in LEXICON_WEIGHT_GRID:
-            sc = 1 - (1 - Qc[:, k]) * (1 - lw * Hc[:, k])
             doc_hit = np.zeros(len(docs))
             np.maximum.at(doc_hit, owner, Hc[:, k])
-            s = 1 - (1 - Qw[:, k]) * (1 - lw * doc_hit)
-            cmax = np.zeros(len(docs))
-            np.maximum.at(cmax, owner, sc)
-            score = np.maximum(s, cmax)
+            score = 1 - (1 - Qw[:, k]) * (1 - lw * doc_hit)
+            if clause_level:
+                cmax = np.zeros(len(docs))
+                np.maximum.at(cmax, owner, 1 - (1 - Qc[:, k]) * (1 - lw * Hc[:, k]))
+                score = np.maximum(score, cmax)
             for th in THRESHOLD_GRID:
                 pred = score >= th
                 tp = float((pred & (Y[:, k] == 1)).sum())
                 f1 = 2 * tp / max(1.0, pred.sum() + (Y[:, k] == 1).sum())
                 if f1 > best[0] + 1e-9:
-                    best = (f1, float(th), float(lw))
+                    best = (f1, float(th), float(lw), pred)
         thresholds[lab], weights[lab] = best[1], best[2]
         f1s[lab] = round(best[0], 4)
-    return thresholds, weights, f1s
+        P[:, k] = best[3]
+    tp = float((P & (Y == 1)).sum())
+    micro = 2 * tp / max(1.0, P.sum() + (Y == 1).sum())
+    return thresholds, weights, f1s, micro
+
+
+def _fit_detection(aspects, wholes, docs, Y, train_rows, dev, n_cols, config: TrainConfig, progress):
+    """Choose the aspect heads' regularisation and whether clauses may add aspects the whole
+    text misses, by micro-F1 on the dev rows; with them, a threshold per aspect."""
+    best = None
+    dev_docs = [docs[i] for i in np.flatnonzero(dev)]
+    dev_wholes = [wholes[i] for i in np.flatnonzero(dev)]
+    for c in config.C_grid:
+        h = LinearHead(aspects, "sigmoid", C=c, class_weight="balanced", seed=config.seed)
+        h.fit(clause_rows(wholes, train_rows, n_cols), Y[train_rows])
+        for clause_level in (True, False):
+            th, lw, f1s, micro = _tune_detection(h, dev_docs, dev_wholes, Y[dev], n_cols, clause_level)
+            if best is None or micro > best[0] + 1e-9:
+                best = (micro, c, clause_level, th, lw, f1s)
+    progress(f"      chosen on dev: C={best[1]}, clause-level detection {'on' if best[2] else 'off'}, "
+             f"dev micro-F1 {best[0]:.3f}")
+    return best
 
 
 def _sentiment(rows, wholes, n_cols, config, base, base_sent, progress):
