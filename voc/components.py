@@ -537,7 +537,10 @@ def evidence(doc: Document, clauses: Sequence[Clause], kind: str, label: str) ->
                 spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
         else:
             spans.append(doc.span(c.start, c.end))
-    return _dedup(spans)
+    spans = _dedup(spans)
+    # a seed term inside a rule's match ("delayed" in "delayed 3 hours"): keep the longer span
+    return [s for s in spans if not any(o is not s and o["start"] <= s["start"] and s["end"] <= o["end"]
+                                        for o in spans)]
 
 
 class ThemeTagger(Component):

@@ -58,6 +58,7 @@ class TrainConfig:
     backbone: Optional[str] = None   # "minilm" or a local Hugging Face folder
     finetune: bool = False
     epochs: int = 3
+    learning_rate: float = 3e-5
     max_length: int = 128
     name: str = "custom"
     version: str = "1.0.0"
@@ -502,7 +503,7 @@ def _backbone(config: TrainConfig, rows, docs, aspects, progress, tmp):
         out = Path(tmp) / "finetuned"
         progress(f"fine-tuning {config.backbone} for {config.epochs} epochs on {len(texts):,} texts")
         finetune(str(src), texts, targets, out, label_kinds=kinds, epochs=config.epochs, max_length=config.max_length,
-                 seed=config.seed,
+                 seed=config.seed, lr=config.learning_rate,
                  progress=lambda step, total, loss: progress(f"  step {step}/{total} loss {loss:.4f}")
                  if step % 50 == 0 or step == total else None)
         src, finetuned_dir = out, out
