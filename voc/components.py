@@ -432,7 +432,7 @@ class TouchpointClassifier(Component):
                 Qw = self.head.predict_proba(clause_matrix([d.user_data["whole"] for d in wholes], n_cols))
                 for d, q in zip(wholes, Qw):
                     d.user_data["whole_q"] = q
-        found = [self.detect(d) for d in docs]
+        found = [self.roll_up(self.detect(d)) for d in docs]
         polarity = self.polarities(docs, found)
         for d, items, pol in zip(docs, found, polarity):
             d.touchpoints = [self.record(d, lab, conf, cls, p) for (lab, conf, cls), p in zip(items, pol)]
@@ -463,6 +463,20 @@ class TouchpointClassifier(Component):
             cls = [c for c, _ in found[lab]] if lab in found else [max(doc.clauses, key=lambda c: c.user_q[k])]
             out.append((lab, float(s[k]), cls))
         return out
+
+    def roll_up(self, items: List[tuple]) -> List[tuple]:
+        """A sub-category found means its category is found too (two-level taxonomies)."""
+        if not self.parents:
+            return items
+        have = {lab for lab, _, _ in items}
+        extra: Dict[str, list] = {}
+        for lab, conf, cls in items:
+            par = self.parents.get(lab)
+            if par and par not in have:
+                e = extra.setdefault(par, [0.0, []])
+                e[0] = max(e[0], conf)
+                e[1].extend(c for c in cls if all(c is not x for x in e[1]))
+        return items + [(par, conf, sorted(cls, key=lambda c: c.start)) for par, (conf, cls) in extra.items()]
 
     def polarities(self, docs, found) -> List[List[np.ndarray]]:
         """Sentiment probabilities for every found touchpoint, one matrix product in all."""

@@ -57,8 +57,8 @@ class TrainConfig:
     base: Optional[str] = "default"  # model whose polarity lexicon / sentiment head are reused; None: none
     backbone: Optional[str] = None   # "minilm" or a local Hugging Face folder
     finetune: bool = False
-    epochs: int = 3
-    learning_rate: float = 3e-5
+    epochs: int = 5
+    learning_rate: float = 1e-4  # MiniLM-sized encoders need a higher rate than BERT-base's 2e-5..5e-5
     max_length: int = 128
     name: str = "custom"
     version: str = "1.0.0"
