@@ -252,7 +252,7 @@ def test_eval_with_peers(files, trained):
 
 
 def test_metrics_by_hand():
-    assert prf(3, 1, 2) == {"precision": 0.75, "recall": 0.6, "f1": 0.6667, "support": 5}
+    assert prf(3, 1, 2) == {"precision": 0.75, "recall": 0.6, "f1": 0.6667, "support": 5, "predicted": 4}
     r = multilabel_report([{"a"}, {"a", "b"}, set()], [{"a"}, {"b"}, {"b"}], ["a", "b"])
     assert r["per_label"]["a"]["recall"] == 0.5 and r["per_label"]["b"]["precision"] == 0.5
     assert r["micro_f1"] == round(2 * 2 / (3 + 3), 4)

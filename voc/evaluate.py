@@ -33,7 +33,8 @@ def prf(tp, fp, fn) -> dict:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn}
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": tp + fn,
+            "predicted": tp + fp}
 
 
 def macro_f1(y_true, y_pred, labels) -> float:
@@ -109,6 +110,7 @@ def evaluate(nlp, data: Dataset, peers: bool = True, batch_size: int = 256) -> d
     """Score ``nlp`` on labelled rows (see the module docstring for what is measured)."""
     rows = data.rows
     aspects = nlp.get_pipe("touchpoints").head.labels
+    nlp.warm()  # jieba and OpenCC load lazily; keep that out of the throughput
     t = time.perf_counter()
     docs = list(nlp.pipe([r.text for r in rows], batch_size=batch_size))
     seconds = time.perf_counter() - t
@@ -287,8 +289,12 @@ def _peer_row(system, lang, n, sent, pol, speed) -> str:
 
 
 def _prf_table(what: str, per: dict) -> List[str]:
-    return [f"| {what} | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [
-        f"| {k} | {_f(v['precision'])} | {_f(v['recall'])} | {_f(v['f1'])} | {v['support']} |" for k, v in per.items()]
+    def row(k, v):
+        if not v["support"] and not v.get("predicted"):
+            return f"| {k} | - | - | - | 0 |"  # neither in the data nor predicted: nothing to score
+        return f"| {k} | {_f(v['precision'])} | {_f(v['recall'])} | {_f(v['f1'])} | {v['support']} |"
+
+    return [f"| {what} | precision | recall | F1 | support |", "|---|---|---|---|---|"] + [row(k, v) for k, v in per.items()]
 
 
 def _confusion_md(c: dict) -> str:
