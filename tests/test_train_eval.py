@@ -273,15 +273,19 @@ def test_transformer_backbone_end_to_end(files, tmp_path):
                  "--backbone", str(tiny), "--quiet"]) == 0
     cfg = json.loads((out / "config.json").read_text())
     feats = next(c for c in cfg["components"] if c["name"] == "features")
-    assert feats["backbone"]["spec"] == "tiny" and not feats["backbone"]["finetuned"]
-    # the folder refers to the backbone by path; load it from the same place
-    feats["backbone"]["spec"] = str(tiny)
-    (out / "config.json").write_text(json.dumps(cfg))
-    nlp = voc.load(out)
+    assert feats["backbone"]["spec"] == str(tiny.resolve()) and not feats["backbone"]["finetuned"]
+    nlp = voc.load(out)  # the frozen backbone is loaded from where it was
     doc = nlp("my bag never arrived")
     assert doc.clauses[0].emb is not None and doc.clauses[0].emb.shape == (32,)
     assert nlp.get_pipe("touchpoints").head.coef_.shape[0] == len(nlp.get_pipe("features").vocab) + 32
     assert doc.to_dict()["touchpoints"] is not None
+    # moved away: a clear error that names the backbone and says what to do
+    import shutil
+
+    shutil.move(str(tiny), str(tmp_path / "moved"))
+    with pytest.raises(voc.ModelError) as e:
+        voc.load(out)
+    assert e.value.code == "E201" and "backbone.spec" in str(e.value)
 
 
 def test_finetuned_backbone_is_saved_in_the_folder(files, tmp_path):

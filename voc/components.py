@@ -253,8 +253,16 @@ class Featurizer(Component):
         if backbone:
             from .backbone import Encoder, resolve_backbone
 
+            from .errors import ModelError
+
             local = path / "backbone"
-            where = local if backbone.get("finetuned") else resolve_backbone(backbone["spec"])
+            try:
+                where = local if backbone.get("finetuned") else resolve_backbone(backbone["spec"])
+            except ModelError as e:
+                raise ModelError(f"This model was trained on the backbone {backbone['spec']!r}, which is not "
+                                 f"available here: {e.message} Put the checkpoint back at that path, or edit "
+                                 f"'backbone.spec' in {path.parent / 'config.json'} to where it is now.",
+                                 e.code) from e
             encoder = Encoder(str(where), max_length=backbone.get("max_length", 128),
                               pooling=backbone.get("pooling", "mean"))
         return cls(Vocabulary.from_disk(path / "vocab.txt"), encoder, backbone)

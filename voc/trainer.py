@@ -482,7 +482,9 @@ def _backbone(config: TrainConfig, rows, docs, aspects, progress, tmp):
     from .backbone import Encoder, finetune, resolve_backbone
 
     src = resolve_backbone(config.backbone)
-    cfg = {"spec": config.backbone if not Path(config.backbone).exists() else Path(config.backbone).name,
+    # an alias ("minilm") names a package; a local folder is recorded where it is (a fine-tuned
+    # encoder is copied into the model folder instead)
+    cfg = {"spec": config.backbone if not Path(config.backbone).exists() else str(Path(config.backbone).resolve()),
            "max_length": config.max_length, "pooling": "mean", "finetuned": False}
     finetuned_dir = None
     if config.finetune:
