@@ -12,6 +12,7 @@ HTML_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "#3
 
 CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_RE = re.compile(r"[A-Za-z]")
+CJK_OR_DIGIT_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff0-9]")
 
 # Token patterns for the non-Chinese runs (English words with apostrophes, numbers, emoji).
 EN_TOKEN_RE = re.compile(
