@@ -447,15 +447,17 @@ class TouchpointClassifier(Component):
         n_cols = self.head.coef_.shape[0]
         if clauses:
             Q = self.head.predict_proba(clause_matrix(clauses, n_cols))
-            for c, q in zip(clauses, Q):
-                hit = np.zeros(len(labels))
+            H = np.zeros(Q.shape)
+            for r, c in enumerate(clauses):
                 for m in c.matches:
                     if m[2] == "touchpoints" and m[3] in col:
-                        hit[col[m[3]]] = 1.0
-                c.user_q = q
-                c.user_hit = hit
-                s = 1 - (1 - q) * (1 - lw * hit)  # noisy-or: the model and the lexicon
-                c.touchpoints = {labels[k]: float(s[k]) for k in np.flatnonzero(s >= th)}
+                        H[r, col[m[3]]] = 1.0
+            S = 1 - (1 - Q) * (1 - lw * H)  # noisy-or: the model and the lexicon
+            rows, ks = np.nonzero(S >= th)
+            for c, q, hit in zip(clauses, Q, H):
+                c.user_q, c.user_hit, c.touchpoints = q, hit, {}
+            for r, k in zip(rows.tolist(), ks.tolist()):
+                clauses[r].touchpoints[labels[k]] = float(S[r, k])
         if self.text_level:
             wholes = [d for d in docs if d.user_data.get("whole") is not None]
             if wholes:
