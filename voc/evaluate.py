@@ -138,7 +138,8 @@ def evaluate(nlp, data: Dataset, peers: bool = True, batch_size: int = 256) -> d
         for a in aspects:
             items = [(x, y) for (_, aa, x, y, _) in pol if aa == a]
             if items:
-                per_aspect[a] = {"accuracy": accuracy([x for x, _ in items], [y for _, y in items]), "n": len(items)}
+                g_, m_ = [x for x, _ in items], [y for _, y in items]
+                per_aspect[a] = {"accuracy": accuracy(g_, m_), "macro_f1": macro_f1(g_, m_, SENT), "n": len(items)}
         report["polarity"] = {"n": len(pol), "accuracy": accuracy(g, m), "macro_f1": macro_f1(g, m, SENT),
                               "detected_share": round(float(np.mean([p[4] for p in pol])), 4),
                               "per_aspect": per_aspect, "confusion": {"labels": list(SENT),
@@ -243,8 +244,8 @@ def render_markdown(report: dict) -> str:
     if pol:
         L += [f"## Aspect polarity (n={pol['n']} gold aspect mentions; {pol['detected_share']:.0%} were detected)", "",
               f"accuracy **{_f(pol['accuracy'])}**, macro-F1 **{_f(pol['macro_f1'])}**", "",
-              "| aspect | accuracy | n |", "|---|---|---|"]
-        L += [f"| {a} | {_f(v['accuracy'])} | {v['n']} |" for a, v in pol["per_aspect"].items()]
+              "| aspect | accuracy | macro-F1 | n |", "|---|---|---|---|"]
+        L += [f"| {a} | {_f(v['accuracy'])} | {_f(v.get('macro_f1'))} | {v['n']} |" for a, v in pol["per_aspect"].items()]
         L += ["", _confusion_md(pol["confusion"]), ""]
     s = report.get("sentiment")
     if s:
