@@ -262,12 +262,17 @@ def test_metrics_by_hand():
     assert expected_calibration_error([], []) is None
 
 
-def test_transformer_backbone_end_to_end(files, tmp_path):
+@pytest.fixture
+def tiny(tmp_path):
+    """A tiny random BERT folder (skips without torch and transformers)."""
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
     from voc.backbone import build_tiny_model
 
-    tiny = build_tiny_model(tmp_path / "tiny")
+    return build_tiny_model(tmp_path / "tiny")
+
+
+def test_transformer_backbone_end_to_end(files, tiny, tmp_path):
     out = tmp_path / "with-backbone"
     assert main(["train", "--taxonomy", str(files["taxonomy"]), "--data", str(files["data"]), "--output", str(out),
                  "--backbone", str(tiny), "--quiet"]) == 0
@@ -288,12 +293,7 @@ def test_transformer_backbone_end_to_end(files, tmp_path):
     assert e.value.code == "E201" and "backbone.spec" in str(e.value)
 
 
-def test_finetuned_backbone_is_saved_in_the_folder(files, tmp_path):
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    from voc.backbone import build_tiny_model
-
-    tiny = build_tiny_model(tmp_path / "tiny")
+def test_finetuned_backbone_is_saved_in_the_folder(files, tiny, tmp_path):
     out = tmp_path / "finetuned"
     assert main(["train", "--taxonomy", str(files["taxonomy"]), "--data", str(files["data"]), "--output", str(out),
                  "--backbone", str(tiny), "--finetune", "--epochs", "1", "--quiet"]) == 0

@@ -188,7 +188,7 @@ class Featurizer(Component):
     """Turn each clause (and the whole text) into feature columns of the shared vocabulary.
 
     With an ``encoder`` (a transformer backbone, :mod:`voc.backbone`) each clause also gets
-    an embedding, and the whole text the normalised mean of its clauses' embeddings.
+    an embedding (a unit of several clauses takes their normalised mean, :func:`merge_clauses`).
     """
 
     name = "features"
@@ -235,10 +235,6 @@ class Featurizer(Component):
         E = self.encoder.encode([d.norm[c.start:c.end] for d, c in clauses])
         for (_, c), e in zip(clauses, E):
             c.emb = e
-        for d in docs:
-            if d.clauses:
-                m = np.mean([c.emb for c in d.clauses], axis=0)
-                d.user_data["whole_emb"] = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
 
     def config(self):
         return {"backbone": self.backbone} if self.backbone else {}
@@ -305,6 +301,17 @@ def clause_matrix_sparse(clauses: Sequence[Clause], n_features: int):
     return csr_matrix((data, indices, indptr), shape=(len(clauses), n_features))
 
 
+def merge_clauses(clauses: Sequence[Clause], start: int | None = None, end: int | None = None) -> Clause:
+    """One unit over several clauses (a whole text, a touchpoint's evidence): the union of their
+    feature columns and, with a backbone, the normalised mean of their embeddings."""
+    u = Clause(clauses[0].start if start is None else start, clauses[-1].end if end is None else end)
+    u.x = np.unique(np.concatenate([c.x for c in clauses]))
+    if clauses[0].emb is not None:
+        m = np.mean([c.emb for c in clauses], axis=0)
+        u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
+    return u
+
+
 class SentimentClassifier(Component):
     """3-class sentiment per clause and per text.
 
@@ -339,9 +346,7 @@ class SentimentClassifier(Component):
         for d in docs:
             rows.extend(d.clauses)
             if d.clauses:
-                whole = Clause(0, len(d.text))
-                whole.x = np.unique(np.concatenate([c.x for c in d.clauses]))
-                whole.emb = d.user_data.get("whole_emb")
+                whole = merge_clauses(d.clauses, 0, len(d.text))
                 d.user_data["whole"] = whole
                 rows.append(whole)
         probs = {}
@@ -355,9 +360,11 @@ class SentimentClassifier(Component):
                 {"label": "neutral", "score": 0.0, "confidence": 0.0}
         return docs
 
-    def _batch_probabilities(self, docs: Sequence[Document], P: np.ndarray) -> Dict[int, np.ndarray]:
-        """:meth:`probabilities` for a whole batch at once (``P``: each document's clause rows
-        followed by its whole-text row, in order)."""
+    def _batch_probabilities(self, docs: Sequence[Document], P: np.ndarray,
+                             text_weight: float | None = None) -> Dict[int, np.ndarray]:
+        """The text's probabilities for a whole batch at once (``P``: each document's clause
+        rows followed by its whole-text row, in order)."""
+        tw = self.text_weight if text_weight is None else text_weight
         n = np.fromiter((len(d.clauses) for d in docs), dtype=np.int64, count=len(docs))
         whole_at = np.cumsum(n + 1) - 1
         clause_rows = np.ones(len(P), dtype=bool)
@@ -372,23 +379,16 @@ class SentimentClassifier(Component):
         w += self.contrast_weight * np.fromiter((c.contrast for d in docs for c in d.clauses), dtype=float,
                                                 count=len(Pc))
         agg = np.add.reduceat(Pc * w[:, None], starts) / np.add.reduceat(w, starts)[:, None]
-        out = np.where((n == 1)[:, None], Pw, self.text_weight * Pw + (1 - self.text_weight) * agg)
+        out = np.where((n == 1)[:, None], Pw, tw * Pw + (1 - tw) * agg)
         return {id(d): p for d, p in zip(docs, out)}
 
     def probabilities(self, doc: Document) -> np.ndarray:
-        p_clauses = self.aggregate(doc.clauses)
+        """One analysed document's text probabilities (used to calibrate the weights)."""
+        clause_ps = [c.sentiment for c in doc.clauses]
         whole = doc.user_data.get("whole")
-        if whole is None or len(doc.clauses) == 1:
-            return p_clauses if whole is None else whole.sentiment
-        return self.text_weight * whole.sentiment + (1 - self.text_weight) * p_clauses
-
-    def aggregate(self, clauses: Sequence[Clause]) -> np.ndarray:
-        P = np.stack([c.sentiment for c in clauses])
-        strength = np.abs(P[:, 2] - P[:, 0])
-        w = 1.0 + self.peak_weight * (strength >= strength.max() - 1e-9) * strength
-        w[-1] += self.end_weight
-        w += self.contrast_weight * np.array([c.contrast for c in clauses], dtype=float)
-        return (P * w[:, None]).sum(0) / w.sum()
+        if whole is None:  # no whole-text row: the peak-end average of the clauses alone
+            return self._batch_probabilities([doc], np.stack(clause_ps + clause_ps[:1]), text_weight=0.0)[id(doc)]
+        return self._batch_probabilities([doc], np.stack(clause_ps + [whole.sentiment]))[id(doc)]
 
     def config(self):
         return {"neutral_bias": self.neutral_bias, "positive_bias": self.positive_bias,
@@ -439,39 +439,58 @@ class TouchpointClassifier(Component):
         th = np.array([self.thresholds.get(lab, self.threshold) for lab in labels])
         return lw, th
 
-    def pipe(self, docs):
-        clauses = [c for d in docs for c in d.clauses]
+    def score_clauses(self, clauses: Sequence[Clause], lw: np.ndarray, th: np.ndarray) -> None:
+        """Set each clause's model probabilities (``user_q``), lexicon hits (``user_hit``) and
+        the touchpoints it passes the threshold for, all clauses in one matrix product."""
+        if not clauses:
+            return
         labels = self.head.labels
+        Q = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
+        H = self.lexicon_hits(clauses)
+        S = 1 - (1 - Q) * (1 - lw * H)  # noisy-or: the model and the lexicon
+        rows, ks = np.nonzero(S >= th)
+        for c, q, hit in zip(clauses, Q, H):
+            c.user_q, c.user_hit, c.touchpoints = q, hit, {}
+        for r, k in zip(rows.tolist(), ks.tolist()):
+            clauses[r].touchpoints[labels[k]] = float(S[r, k])
+
+    def lexicon_hits(self, clauses: Sequence[Clause]) -> np.ndarray:
+        """``(clauses, labels)`` matrix: 1 where a seed term of the label occurs in the clause."""
+        col = {lab: k for k, lab in enumerate(self.head.labels)}
+        H = np.zeros((len(clauses), len(col)))
+        for r, c in enumerate(clauses):
+            for m in c.matches:
+                if m[2] == "touchpoints" and m[3] in col:
+                    H[r, col[m[3]]] = 1.0
+        return H
+
+    def evidence_clauses(self, doc: Document, label: str) -> List[Clause]:
+        """The clauses that speak for ``label``: those over its threshold, else the one the
+        model scores highest for it."""
+        cls = [c for c in doc.clauses if label in c.touchpoints]
+        if cls:
+            return cls
+        k = self.head.labels.index(label)
+        return [max(doc.clauses, key=lambda c: c.user_q[k])]
+
+    def pipe(self, docs):
         lw, th = self._weights()
-        col = {lab: k for k, lab in enumerate(labels)}
-        n_cols = self.head.coef_.shape[0]
-        if clauses:
-            Q = self.head.predict_proba(clause_matrix(clauses, n_cols))
-            H = np.zeros(Q.shape)
-            for r, c in enumerate(clauses):
-                for m in c.matches:
-                    if m[2] == "touchpoints" and m[3] in col:
-                        H[r, col[m[3]]] = 1.0
-            S = 1 - (1 - Q) * (1 - lw * H)  # noisy-or: the model and the lexicon
-            rows, ks = np.nonzero(S >= th)
-            for c, q, hit in zip(clauses, Q, H):
-                c.user_q, c.user_hit, c.touchpoints = q, hit, {}
-            for r, k in zip(rows.tolist(), ks.tolist()):
-                clauses[r].touchpoints[labels[k]] = float(S[r, k])
+        self.score_clauses([c for d in docs for c in d.clauses], lw, th)
         if self.text_level:
             wholes = [d for d in docs if d.user_data.get("whole") is not None]
             if wholes:
-                Qw = self.head.predict_proba(clause_matrix([d.user_data["whole"] for d in wholes], n_cols))
+                Qw = self.head.predict_proba(clause_matrix([d.user_data["whole"] for d in wholes],
+                                                           self.head.coef_.shape[0]))
                 for d, q in zip(wholes, Qw):
                     d.user_data["whole_q"] = q
-        found = [self.roll_up(self.detect(d)) for d in docs]
+        found = [self.roll_up(self.detect(d, lw, th)) for d in docs]
         polarity = self.polarities(docs, found)
         for d, items, pol in zip(docs, found, polarity):
             d.touchpoints = [self.record(d, lab, conf, cls, p) for (lab, conf, cls), p in zip(items, pol)]
             d.touchpoints.sort(key=lambda t: -t["confidence"])
         return docs
 
-    def detect(self, doc: Document) -> List[tuple]:
+    def detect(self, doc: Document, lw: np.ndarray, th: np.ndarray) -> List[tuple]:
         """``[(label, confidence, evidence clauses)]`` for one document."""
         found: Dict[str, list] = {}
         for c in doc.clauses:
@@ -480,7 +499,6 @@ class TouchpointClassifier(Component):
         q = doc.user_data.get("whole_q")
         if q is None or not doc.clauses:
             return [(lab, max(s for _, s in items), [c for c, _ in items]) for lab, items in found.items()]
-        lw, th = self._weights()
         labels = self.head.labels
         hit = np.max([c.user_hit for c in doc.clauses], axis=0)
         s = 1 - (1 - q) * (1 - lw * hit)
@@ -492,8 +510,7 @@ class TouchpointClassifier(Component):
             lab = labels[k]
             if lab in found and self.clause_level:
                 continue
-            cls = [c for c, _ in found[lab]] if lab in found else [max(doc.clauses, key=lambda c: c.user_q[k])]
-            out.append((lab, float(s[k]), cls))
+            out.append((lab, float(s[k]), self.evidence_clauses(doc, lab)))
         return out
 
     def roll_up(self, items: List[tuple]) -> List[tuple]:
@@ -515,15 +532,7 @@ class TouchpointClassifier(Component):
         if self.polarity_head is None:
             return [[_mean_sentiment(cls, [c.touchpoints.get(lab, conf) for c in cls]) for lab, conf, cls in items]
                     for items in found]
-        units = []
-        for d, items in zip(docs, found):
-            for lab, conf, cls in items:
-                u = Clause(cls[0].start, cls[-1].end)
-                u.x = np.unique(np.concatenate([c.x for c in cls])) if len(cls) > 1 else cls[0].x
-                if cls[0].emb is not None:
-                    m = np.mean([c.emb for c in cls], axis=0)
-                    u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
-                units.append(u)
+        units = [merge_clauses(cls) for items in found for _, _, cls in items]
         P = self.polarity_head.predict_proba(clause_matrix(units, self.polarity_head.coef_.shape[0])) if units \
             else np.zeros((0, 3))
         out, k = [], 0

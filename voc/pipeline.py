@@ -216,7 +216,6 @@ def _worker_run(batch):
     docs = nlp._run([nlp.make_doc(t, i) for i, t in batch])
     for d in docs:  # per-clause arrays are working state; keep what crosses the pipe small
         d.user_data.pop("whole", None)
-        d.user_data.pop("whole_emb", None)
         for c in d.clauses:
             c.x = c.user_q = c.user_hit = c.emb = None
             c.matches = []

@@ -106,12 +106,6 @@ class Taxonomy:
     def ids(self, section: str) -> List[str]:
         return [lab.id for lab in self.sections.get(section, [])]
 
-    def get(self, section: str, id: str) -> Label:
-        for lab in self.sections.get(section, []):
-            if lab.id == id:
-                return lab
-        raise KeyError(f"No {section} id {id!r}; known: {', '.join(self.ids(section))}")
-
     def parents(self, section: str = "touchpoints") -> Dict[str, str]:
         return {lab.id: lab.parent for lab in self.sections.get(section, []) if lab.parent}
 
@@ -123,7 +117,7 @@ class Taxonomy:
         from .normalize import DEFAULT_STEPS, make_step, normalize
 
         fns = [make_step(s) for s in DEFAULT_STEPS]
-        rows = [(lab.id, lang, normalize(t, fns)) for lab in self.sections.get(section, [])
+        rows = [(lab.id, lang, normalize(t.strip(), fns)) for lab in self.sections.get(section, [])
                 for lang, terms in lab.seeds.items() for t in terms]
         rows += self.lexicon_rows.get(section, [])
         return rows
@@ -214,9 +208,6 @@ def taxonomy_from_dict(data, path=None) -> Taxonomy:
 
 
 def _read_section(sec: str, raw: list, problems, warnings) -> List[Label]:
-    from .normalize import make_step
-
-    t2s = make_step("traditional_to_simplified")
     labels: List[Label] = []
     seen: Dict[str, int] = {}
     for i, e in enumerate(raw):
@@ -252,8 +243,7 @@ def _read_section(sec: str, raw: list, problems, warnings) -> List[Label]:
         stage = e.get("stage")
         if stage is not None and sec != "touchpoints":
             problems.append((E_TAXONOMY_SCHEMA, f"{where}.stage", "only touchpoints take a stage prior"))
-        seeds = _terms(e.get("seeds"), f"{where}.seeds", problems)
-        seeds = {lang: [t2s(t.strip().lower()) for t in ts] for lang, ts in seeds.items()}
+        seeds = _terms(e.get("seeds"), f"{where}.seeds", problems)  # normalised in seed_rows()
         rules = _terms(e.get("rules"), f"{where}.rules", problems)
         for lang, rxs in rules.items():
             for k, rx in enumerate(rxs):

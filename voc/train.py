@@ -33,9 +33,9 @@ def write_user_dict(lexicons: Dict[str, Lexicon], path: Path) -> int:
 class Front:
     """The untrained stages (normalize → lexicon) used to featurize training texts."""
 
-    def __init__(self, lexicons: Dict[str, Lexicon], user_dict: Optional[Path] = None):
+    def __init__(self, lexicons: Dict[str, Lexicon], user_dict: Optional[Path] = None, rules: Sequence[tuple] = ()):
         self.stages = [C.Normalizer(), C.LanguageDetector(), C.Tokenizer(str(user_dict) if user_dict else None),
-                       C.ClauseSplitter(), C.LexiconTagger(lexicons)]
+                       C.ClauseSplitter(), C.LexiconTagger(lexicons, rules)]
         self._feat = C.Featurizer(Vocabulary())
 
     def doc(self, text: str) -> Document:

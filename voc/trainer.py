@@ -98,19 +98,17 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
 
     tmp = tempfile.TemporaryDirectory(prefix="voc-train-")
     user_dict = Path(tmp.name) / "userdict.txt"
-    from .train import write_user_dict
+    from .train import Front, write_user_dict
 
     write_user_dict(lexicons, user_dict)
-    front = [C.Normalizer(), C.LanguageDetector(), C.Tokenizer(str(user_dict)), C.ClauseSplitter(),
-             C.LexiconTagger(lexicons, rules)]
+    front = Front(lexicons, user_dict, rules)
     progress(f"[1/5] reading {len(rows):,} texts through the front of the pipeline ({rng_note})")
     docs = []
     for k, r in enumerate(rows, 1):
-        docs.append(_run_front(front, r.text))
+        docs.append(front.doc(r.text))
         if k % 5000 == 0 and k < len(rows):
             progress(f"      {k:,} / {len(rows):,} texts")
-    feat0 = C.Featurizer(Vocabulary())
-    clause_strs = [[feat0.clause_strings(d, c) for c in d.clauses] for d in docs]
+    clause_strs = [[front._feat.clause_strings(d, c) for c in d.clauses] for d in docs]
 
     vocab, base_sent = _vocabulary(clause_strs, config, base)
     encoder, backbone_cfg, finetuned_dir = None, None, None
@@ -126,8 +124,9 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     if encoder is not None:
         for k in range(0, len(docs), 256):
             featurizer.embed(docs[k:k + 256])
-    wholes = [_whole(d) for d in docs]
-    n_cols = len(vocab) + (encoder.dim if encoder is not None else 0)
+    dim = encoder.dim if encoder is not None else 0
+    wholes = [_whole(d, dim) for d in docs]
+    n_cols = len(vocab) + dim
 
     # ---- touchpoint detection
     Y, supervision = _detection_targets(rows, docs, aspects)
@@ -164,7 +163,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
 
     # ---- aspect polarity
     polarity_head = None
-    pol_units, pol_y, pol_rows = _polarity_units(rows, docs, touch, n_cols)
+    pol_units, pol_y, pol_rows = _polarity_units(rows, docs, touch)
     polarity_weighting = None
     if len(pol_y) >= 10 and len(set(pol_y)) >= 2:
         pol_y = np.array(pol_y)
@@ -181,7 +180,7 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     signals = C.SignalDetector(_signal_patterns(taxonomy, base), labels=taxonomy.ids("signals"))
     stage = C.StageClassifier(priors=taxonomy.stage_priors() if taxonomy.ids("stages") else {})
     theme_bias = sentiment.neutral_bias
-    comps = front + [featurizer, sentiment, touch, C.ThemeTagger(neutral_bias=theme_bias), signals, stage]
+    comps = front.stages + [featurizer, sentiment, touch, C.ThemeTagger(neutral_bias=theme_bias), signals, stage]
     if polarity_head is None:  # aspects take their clauses' sentiment: calibrated like the sentiment head
         touch.neutral_bias, touch.positive_bias = sentiment.neutral_bias, sentiment.positive_bias
     seconds = round(time.perf_counter() - t0, 1)
@@ -249,19 +248,14 @@ def save(nlp: Pipeline, path) -> None:
 
 
 # ---------------------------------------------------------------------------- pieces
-def _run_front(front, text: str) -> Document:
-    d = Document(text)
-    for s in front:
-        d = s(d)
-    return d
-
-
-def _whole(d: Document) -> Clause:
+def _whole(d: Document, dim: int) -> Clause:
+    """The whole text as one unit, as the sentiment stage builds it (an empty one for a text
+    without clauses, with a zero embedding when there is a backbone)."""
+    if d.clauses:
+        return C.merge_clauses(d.clauses, 0, len(d.text))
     w = Clause(0, len(d.text))
-    w.x = np.unique(np.concatenate([c.x for c in d.clauses])) if d.clauses else np.zeros(0, np.int32)
-    w.emb = d.user_data.get("whole_emb")
-    if w.emb is None and d.clauses and d.clauses[0].emb is not None:
-        w.emb = d.clauses[0].emb
+    w.x = np.zeros(0, np.int32)
+    w.emb = np.zeros(dim, np.float32) if dim else None
     return w
 
 
@@ -345,12 +339,7 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
     clauses = [c for d in docs for c in d.clauses]
     Qc = head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else np.zeros((0, len(labels)))
     Qw = head.predict_proba(C.clause_matrix(wholes, n_cols))
-    col = {lab: k for k, lab in enumerate(labels)}
-    Hc = np.zeros_like(Qc)
-    for r, c in enumerate(clauses):
-        for m in c.matches:
-            if m[2] == "touchpoints" and m[3] in col:
-                Hc[r, col[m[3]]] = 1.0
+    Hc = C.TouchpointClassifier(head).lexicon_hits(clauses)
     owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
     thresholds, weights, f1s = {}, {}, {}
     P = np.zeros(Y.shape, dtype=bool)
@@ -417,45 +406,17 @@ def _sentiment(rows, wholes, n_cols, config, base, base_sent, progress):
     return C.SentimentClassifier(head, **cfg), "base model"
 
 
-def _polarity_units(rows, docs, touch: C.TouchpointClassifier, n_cols: int):
-    """One unit per labelled (text, aspect, polarity): the aspect's evidence clauses as
-    the trained detector picks them (the same rule as at inference)."""
-    labels = touch.head.labels
-    col = {lab: k for k, lab in enumerate(labels)}
-    todo = [(i, a, p) for i, r in enumerate(rows) for a, p in r.aspects.items() if p]
+def _polarity_units(rows, docs, touch: C.TouchpointClassifier):
+    """One unit per labelled (text, aspect, polarity): the aspect's evidence clauses as the
+    trained detector picks them, by the same rule as at inference."""
+    todo = [(i, a, p) for i, r in enumerate(rows) for a, p in r.aspects.items() if p and docs[i].clauses]
     if not todo:
         return [], [], np.zeros(0, dtype=np.int64)
     need = sorted({i for i, _, _ in todo})
-    clauses = [c for i in need for c in docs[i].clauses]
-    Q = touch.head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else None
-    lw, th = touch._weights()
-    k = 0
-    for i in need:
-        for c in docs[i].clauses:
-            hit = np.zeros(len(labels))
-            for m in c.matches:
-                if m[2] == "touchpoints" and m[3] in col:
-                    hit[col[m[3]]] = 1.0
-            c.user_q = Q[k]
-            c.user_hit = hit
-            k += 1
-    units, y, owner = [], [], []
-    for i, a, p in todo:
-        d = docs[i]
-        if not d.clauses:
-            continue
-        owner.append(i)
-        j = col[a]
-        s = [1 - (1 - c.user_q[j]) * (1 - lw[j] * c.user_hit[j]) for c in d.clauses]
-        cls = [c for c, v in zip(d.clauses, s) if v >= th[j]] or [d.clauses[int(np.argmax(s))]]
-        u = Clause(cls[0].start, cls[-1].end)
-        u.x = np.unique(np.concatenate([c.x for c in cls]))
-        if cls[0].emb is not None:
-            m = np.mean([c.emb for c in cls], axis=0)
-            u.emb = (m / max(float(np.linalg.norm(m)), 1e-9)).astype(np.float32)
-        units.append(u)
-        y.append(SENTIMENT_LABELS.index(p))
-    return units, y, np.array(owner, dtype=np.int64)
+    touch.score_clauses([c for i in need for c in docs[i].clauses], *touch._weights())
+    units = [C.merge_clauses(touch.evidence_clauses(docs[i], a)) for i, a, _ in todo]
+    y = [SENTIMENT_LABELS.index(p) for _, _, p in todo]
+    return units, y, np.array([i for i, _, _ in todo], dtype=np.int64)
 
 
 def _choose_class_weight(units, y, dev, n_cols, config: TrainConfig):
