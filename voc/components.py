@@ -174,10 +174,11 @@ class LexiconTagger(Component):
 
 
 def _negated(words: Sequence[str], i: int) -> bool:
-    lo = max(0, i - R.NEGATION_WINDOW)
+    """Whether word ``i`` of a clause lies in the scope of a negator before it."""
+    lo = max(0, i - max(R.NEGATION_WINDOW, R.EN_NEGATION_WINDOW))
     for k in range(lo, i):
         w = words[k]
-        if w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't"):
+        if (w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't")) and i - k <= R.negation_window(w):
             if k + 1 < len(words) and words[k + 1] in R.NEGATION_BREAKERS:
                 continue  # "can't wait to come back", "won't stop going back"
             return True

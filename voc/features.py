@@ -29,7 +29,7 @@ def clause_features(tokens: Sequence[str], text: str, lex_labels: Iterable[str] 
         feats.append("b=" + prev + "|" + tok)
         prev = tok
         if is_neg:
-            neg_left = R.NEGATION_WINDOW
+            neg_left = R.negation_window(tok)
         elif neg_left:
             neg_left -= 1
     feats.append("b=" + prev + "|</s>")

@@ -31,13 +31,24 @@ EN_CONTRAST = ("but", "however", "though", "although", "yet", "whereas", "except
 EN_CONTRAST_RE = re.compile(r"\b(?:but|however|though|although|yet|whereas|except|unfortunately)\b", re.I)
 ZH_CONTRAST_RE = re.compile(r"但是|不过|可是|然而|美中不足|唯一不足|(?<![不非])但(?!愿|凡)")
 
-# Negators: flip the polarity of what follows inside the clause (a few tokens).
+# Negators: flip the polarity of what follows inside the clause: the next few words in
+# Chinese, the rest of the clause (up to EN_NEGATION_WINDOW words) in English, where negation
+# reaches further ("never had one single problem", "nothing really came across as outstanding").
 ZH_NEGATORS = frozenset("不 没 没有 别 无 未 非 不是 不太 不怎么 没什么 并不 从不 从没 毫无 不够 不能 不会 没法 无法 莫".split())
 EN_NEGATORS = frozenset(
     "not no never nothing nobody none neither nor cannot can't won't don't doesn't didn't isn't wasn't aren't "
-    "weren't haven't hasn't hadn't shouldn't wouldn't couldn't ain't without hardly barely n't".split()
+    "weren't haven't hasn't hadn't shouldn't wouldn't couldn't ain't without hardly barely n't "
+    # the same without the apostrophe, as typed in reviews and tweets
+    "cant dont doesnt didnt isnt wasnt arent werent havent hasnt hadnt shouldnt wouldnt couldnt aint".split()
 )
 NEGATION_WINDOW = 3
+EN_NEGATION_WINDOW = 8
+
+
+def negation_window(negator: str) -> int:
+    """How many following words a negator reaches: Chinese negators a few, English ones
+    most of a clause."""
+    return EN_NEGATION_WINDOW if negator.isascii() else NEGATION_WINDOW
 # A negator followed by one of these does not negate what comes after.
 NEGATION_BREAKERS = frozenset({"wait", "stop", "help", "only", "just"})
 EN_WORD_RE = re.compile(r"[A-Za-z]{2,}")

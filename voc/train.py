@@ -48,8 +48,11 @@ class Front:
         """``[(feature_strings, clause, doc)]``: the whole text as one unit, or one per clause."""
         d = self.doc(text)
         if unit == "text":
+            # the union of the clauses' features, exactly as ``merge_clauses`` builds the
+            # whole-text unit at run time (no bigram or negation scope across a clause boundary)
             c = Clause(0, len(text), False, 0, len(d.tokens), [m for cl in d.clauses for m in cl.matches])
-            return [(self._feat.clause_strings(d, c), c, d)]
+            feats = dict.fromkeys(f for cl in d.clauses for f in self._feat.clause_strings(d, cl))
+            return [(list(feats), c, d)]
         return [(self._feat.clause_strings(d, c), c, d) for c in d.clauses]
 
 
