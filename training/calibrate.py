@@ -150,28 +150,11 @@ def calibrate_touchpoints(nlp, rows):
 def touchpoint_sentiment_dev():
     """(text, {touchpoint: polarity}) rows with real aspect polarities, never trained on:
     the ASAP dev sample (zh, review level) and the SemEval-2016 dev slice (en, sentences)."""
-    from training.train_default import asap_labels, dev_key, is_dev, semeval_labels
+    from training.train_default import asap_polarities, dev_key, is_dev, semeval_polarities
 
-    polmap = {1: "positive", 0: "neutral", -1: "negative"}
-    rows = []
-    for r in corpora.read("asap_dev"):
-        per: dict = {}
-        for a, v in r.meta["aspects"].items():
-            if v != -2:
-                per.setdefault(asap_labels({a: v}).pop(), []).append(v)
-        gold = {}
-        for t, vs in per.items():
-            m = float(np.mean(vs))
-            gold[t] = polmap[int(np.sign(m)) if abs(m) >= 0.5 else 0]
-        rows.append((r.text, gold))
-    for r in corpora.read("semeval16_train"):
-        if is_dev(r.corpus, dev_key(r)) and not r.meta["out_of_scope"]:
-            pols: dict = {}
-            for o in r.meta["opinions"]:
-                tps, _ = semeval_labels([o])
-                for t in tps:
-                    pols.setdefault(t, set()).add(o["polarity"])
-            rows.append((r.text, {t: next(iter(p)) for t, p in pols.items() if len(p) == 1}))
+    rows = [(r.text, asap_polarities(r.meta["aspects"])) for r in corpora.read("asap_dev")]
+    rows += [(r.text, semeval_polarities(r.meta["opinions"])) for r in corpora.read("semeval16_train")
+             if is_dev(r.corpus, dev_key(r)) and not r.meta["out_of_scope"]]
     return rows
 
 
@@ -182,10 +165,8 @@ def calibrate_touchpoint_sentiment(nlp, rows):
     Set apart from the text-level biases: a touchpoint's clauses are short and carry less."""
     comp = nlp.get_pipe("touchpoints")
     docs = list(nlp.pipe([t for t, _ in rows]))
-    lw, th = comp._weights()
-    found = [comp.roll_up(comp.detect(d, lw, th)) for d in docs]
     gold, probs = [], []
-    for (_, g), d, items, pol in zip(rows, docs, found, comp.polarities(docs, found)):
+    for (_, g), (items, pol) in zip(rows, zip(*comp.found(docs, *comp._weights()))):
         for (lab, _, _), p in zip(items, pol):
             if lab in g:
                 gold.append(g[lab])

@@ -15,10 +15,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 
 from training import corpora
-from training.train_default import SEMEVAL_MAP, TOUCHPOINTS, asap_labels
+from training.train_default import TOUCHPOINTS, asap_labels, asap_polarities, semeval_labels, semeval_polarities
 import voc
 from voc.evaluate import accuracy, macro_f1, multilabel_report
 
@@ -122,29 +121,19 @@ def eval_proxies(nlp, exclude):
         "value": accuracy(gold_s, ["positive" if d.sentiment["score"] >= 0 else "negative" for d in docs]),
         "n": len(texts), "data": "SemEval-2016 restaurant test + SemEval-2015 hotel sentences"}
     # Touchpoints on English restaurant sentences (SemEval-2016 test categories → touchpoints)
-    gsets, gpol, texts = [], [], []
-    for r in corpora.read("semeval16_test"):
-        if r.meta["out_of_scope"]:
-            continue
-        tps, pol = set(), {}
-        for o in r.meta["opinions"]:
-            ent, attr = o["category"].split("#")
-            t = "price" if attr == "PRICES" else SEMEVAL_MAP.get(ent)
-            if t:
-                tps.add(t)
-                pol.setdefault(t, set()).add(o["polarity"])
-        gsets.append(tps)
-        gpol.append(pol)
-        texts.append(r.text)
+    recs = [r for r in corpora.read("semeval16_test") if not r.meta["out_of_scope"]]
+    gsets = [semeval_labels(r.meta["opinions"])[0] for r in recs]
+    gpol = [semeval_polarities(r.meta["opinions"]) for r in recs]
+    texts = [r.text for r in recs]
     docs = list(nlp.pipe(texts))
     preds = [{t["id"] for t in d.touchpoints} & set(RESTAURANT_TPS) for d in docs]
     rep = multilabel_report(gsets, preds, RESTAURANT_TPS)
     tg, tpp = [], []
     for pol, d in zip(gpol, docs):
         pm = {t["id"]: t["sentiment"]["label"] for t in d.touchpoints}
-        for t, ps in pol.items():
-            if len(ps) == 1 and t in pm:
-                tg.append(next(iter(ps)))
+        for t, p in pol.items():
+            if t in pm:
+                tg.append(p)
                 tpp.append(pm[t])
     res["en_restaurant_touchpoints"] = {"detection_macro_f1": rep["macro_f1"], "per_label": rep["per_label"],
                                         "sentiment_macro_f1": macro_f1(tg, tpp, SENT), "sentiment_pairs": len(tg),
@@ -156,17 +145,11 @@ def eval_proxies(nlp, exclude):
     preds = [{t["id"] for t in d.touchpoints} & set(RESTAURANT_TPS) for d in docs]
     rep = multilabel_report(gsets, preds, RESTAURANT_TPS)
     tg, tpp = [], []
-    polmap = {1: "positive", 0: "neutral", -1: "negative"}
     for r, d in zip(recs, docs):
         pm = {t["id"]: t["sentiment"]["label"] for t in d.touchpoints}
-        per = defaultdict(list)
-        for a, v in r.meta["aspects"].items():
-            if v != -2:
-                per[asap_labels({a: v}).pop()].append(v)
-        for t, vs in per.items():
+        for t, p in asap_polarities(r.meta["aspects"]).items():
             if t in pm:
-                m = np.mean(vs)
-                tg.append(polmap[int(np.sign(m)) if abs(m) >= 0.5 else 0])
+                tg.append(p)
                 tpp.append(pm[t])
     star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731
     res["zh_restaurant_asap"] = {

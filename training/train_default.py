@@ -136,6 +136,32 @@ def asap_labels(aspects):
     return tps
 
 
+ASAP_POLARITY = {1: "positive", 0: "neutral", -1: "negative"}
+
+
+def asap_polarities(aspects) -> dict:
+    """Touchpoint → polarity from ASAP's aspect scores: the mean of the touchpoint's
+    mentioned aspects, neutral unless it leans by half a point or more."""
+    per: dict = {}
+    for a, v in aspects.items():
+        if v != -2:
+            per.setdefault(asap_labels({a: v}).pop(), []).append(v)
+    out = {}
+    for t, vs in per.items():
+        m = float(np.mean(vs))
+        out[t] = ASAP_POLARITY[int(np.sign(m)) if abs(m) >= 0.5 else 0]
+    return out
+
+
+def semeval_polarities(ops) -> dict:
+    """Touchpoint → polarity from SemEval opinions; touchpoints with mixed opinions are left out."""
+    pols: dict = {}
+    for o in ops:
+        for t in semeval_labels([o])[0]:
+            pols.setdefault(t, set()).add(o["polarity"])
+    return {t: next(iter(p)) for t, p in pols.items() if len(p) == 1}
+
+
 EN_NEG_TEMPLATES = ("no {}", "not {}", "never {}", "not {} at all", "nothing {}", "no {} at all")
 ZH_NEG_TEMPLATES = ("不{}", "没{}", "一点也不{}", "并不{}", "没有{}", "不太{}")
 

@@ -175,7 +175,7 @@ class LexiconTagger(Component):
 
 def _negated(words: Sequence[str], i: int) -> bool:
     """Whether word ``i`` of a clause lies in the scope of a negator before it."""
-    lo = max(0, i - max(R.NEGATION_WINDOW, R.EN_NEGATION_WINDOW))
+    lo = max(0, i - R.MAX_NEGATION_WINDOW)
     for k in range(lo, i):
         w = words[k]
         if (w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't")) and i - k <= R.negation_window(w):
@@ -484,12 +484,16 @@ class TouchpointClassifier(Component):
                                                            self.head.coef_.shape[0]))
                 for d, q in zip(wholes, Qw):
                     d.user_data["whole_q"] = q
-        found = [self.roll_up(self.detect(d, lw, th)) for d in docs]
-        polarity = self.polarities(docs, found)
-        for d, items, pol in zip(docs, found, polarity):
+        for d, (items, pol) in zip(docs, zip(*self.found(docs, lw, th))):
             d.touchpoints = [self.record(d, lab, conf, cls, p) for (lab, conf, cls), p in zip(items, pol)]
             d.touchpoints.sort(key=lambda t: -t["confidence"])
         return docs
+
+    def found(self, docs, lw: np.ndarray, th: np.ndarray):
+        """Per document of scored clauses, the touchpoints found (``[(label, confidence,
+        evidence clauses)]``) and their sentiment probabilities, in the same order."""
+        found = [self.roll_up(self.detect(d, lw, th)) for d in docs]
+        return found, self.polarities(docs, found)
 
     def detect(self, doc: Document, lw: np.ndarray, th: np.ndarray) -> List[tuple]:
         """``[(label, confidence, evidence clauses)]`` for one document."""

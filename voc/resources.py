@@ -43,12 +43,7 @@ EN_NEGATORS = frozenset(
 )
 NEGATION_WINDOW = 3
 EN_NEGATION_WINDOW = 8
-
-
-def negation_window(negator: str) -> int:
-    """How many following words a negator reaches: Chinese negators a few, English ones
-    most of a clause."""
-    return EN_NEGATION_WINDOW if negator.isascii() else NEGATION_WINDOW
+MAX_NEGATION_WINDOW = max(NEGATION_WINDOW, EN_NEGATION_WINDOW)
 # A negator followed by one of these does not negate what comes after.
 NEGATION_BREAKERS = frozenset({"wait", "stop", "help", "only", "just"})
 EN_WORD_RE = re.compile(r"[A-Za-z]{2,}")
@@ -58,3 +53,9 @@ def is_content_char(ch: str) -> bool:
     """Letters, digits, Han characters and emoji/symbols; not punctuation or space."""
     return ch.isalnum() or unicodedata.category(ch) == "So"
 LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def negation_window(negator: str) -> int:
+    """How many following words a negator reaches: Chinese negators a few, English ones
+    most of a clause."""
+    return EN_NEGATION_WINDOW if negator.isascii() else NEGATION_WINDOW
