@@ -36,3 +36,27 @@ def test_bad_tsv_names_the_line(tmp_path):
     f.write_text("service\ten\twaiter\nbroken line\n", encoding="utf-8")
     with pytest.raises(ModelError, match="bad.tsv:2"):
         Lexicon.from_tsv(f)
+
+
+@pytest.mark.parametrize("text,word,negated", [
+    ("no complaints about the room, pretty clean", "clean", False),   # the comma ends the scope
+    ("no complaints about the room, pretty clean", "complaints", True),
+    ("the room was not clean at all", "clean", True),
+    ("never had one single problem", "problem", True),                # English scope: most of a clause
+    ("not the best - still great", "great", False),
+    ("菜不好吃", "好吃", True),
+    ("不是很贵，好吃", "好吃", False),
+])
+def test_negation_scope_stops_at_punctuation(text, word, negated):
+    from voc import components as C
+    from voc.document import Document
+
+    lexicons = {"polarity": Lexicon([("pos", "en", "clean"), ("neg", "en", "complaints"), ("neg", "en", "problem"),
+                                     ("pos", "en", "great"), ("pos", "zh", "好吃"), ("neg", "zh", "贵")])}
+    doc = Document(text)
+    for stage in (C.Normalizer(), C.LanguageDetector(), C.Tokenizer(), C.ClauseSplitter(), C.LexiconTagger(lexicons)):
+        doc = stage(doc)
+    hits = {doc.tokens[m[0]][0]: m[4] for c in doc.clauses for m in c.matches if m[2] == "polarity"}
+    assert hits[word] is negated
+    feats = {f for c in doc.clauses for f in C.Featurizer(None).clause_strings(doc, c)}
+    assert (("w=¬" + word) in feats) is negated

@@ -124,6 +124,7 @@ class LexiconTagger(Component):
     def __call__(self, doc):
         for c in doc.clauses:
             words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
+            breaks = scope_breaks(doc, c)
             ms = []
             taken: Dict[str, set] = {}
             # per kind, longest match first: "won't be back" (churn) beats "be back" (repurchase)
@@ -134,14 +135,14 @@ class LexiconTagger(Component):
                     if not any((m[0], m[1], m[2]) == (c.tok_start + i, c.tok_start + j, kind) for m in ms):
                         continue
                 used.update(range(i, j))
-                ms.append((c.tok_start + i, c.tok_start + j, kind, label, _negated(words, i)))
+                ms.append((c.tok_start + i, c.tok_start + j, kind, label, _negated(words, i, breaks)))
             if self._rules:
-                ms.extend(self._rule_matches(doc, c, words))
+                ms.extend(self._rule_matches(doc, c, words, breaks))
             ms.sort()
             c.matches = ms
         return doc
 
-    def _rule_matches(self, doc: Document, c: Clause, words) -> List[tuple]:
+    def _rule_matches(self, doc: Document, c: Clause, words, breaks) -> List[tuple]:
         out = []
         toks = doc.tokens
         text = doc.norm[c.start:c.end]
@@ -152,7 +153,7 @@ class LexiconTagger(Component):
                     continue
                 span = [t for t in range(c.tok_start, c.tok_end) if toks[t][2] > a and toks[t][1] < b]
                 if span:
-                    out.append((span[0], span[-1] + 1, kind, label, _negated(words, span[0] - c.tok_start)))
+                    out.append((span[0], span[-1] + 1, kind, label, _negated(words, span[0] - c.tok_start, breaks)))
         return out
 
     def to_disk(self, path):
@@ -173,10 +174,24 @@ class LexiconTagger(Component):
                    rules)
 
 
-def _negated(words: Sequence[str], i: int) -> bool:
-    """Whether word ``i`` of a clause lies in the scope of a negator before it."""
+def scope_breaks(doc: Document, c: Clause) -> List[bool]:
+    """Per token of clause ``c``: whether punctuation stands between it and the token before
+    (a merged clause can hold a comma; negation does not reach across it)."""
+    toks, norm = doc.tokens, doc.norm
+    out = [False]
+    for t in range(c.tok_start + 1, c.tok_end):
+        a, b = toks[t - 1][2], toks[t][1]
+        out.append(b > a and R.SCOPE_BREAK_RE.search(norm, a, b) is not None)
+    return out
+
+
+def _negated(words: Sequence[str], i: int, breaks: Sequence[bool] = ()) -> bool:
+    """Whether word ``i`` of a clause lies in the scope of a negator before it, with no
+    punctuation between them (``breaks``, from :func:`scope_breaks`)."""
     lo = max(0, i - R.MAX_NEGATION_WINDOW)
-    for k in range(lo, i):
+    for k in range(i - 1, lo - 1, -1):
+        if breaks and breaks[k + 1]:
+            return False
         w = words[k]
         if (w in R.ZH_NEGATORS or w in R.EN_NEGATORS or w.endswith("n't")) and i - k <= R.negation_window(w):
             if k + 1 < len(words) and words[k + 1] in R.NEGATION_BREAKERS:
@@ -217,7 +232,7 @@ class Featurizer(Component):
             elif kind in ("touchpoints", "signals"):
                 labs.append(("¬" if neg else "") + kind[:2] + ":" + lab)
         labs.append(f"net:{max(-4, min(4, net)):+d}")
-        return clause_features(words, doc.norm[c.start:c.end], labs)
+        return clause_features(words, doc.norm[c.start:c.end], labs, scope_breaks(doc, c))
 
     def __call__(self, doc):
         return self.pipe([doc])[0]

@@ -15,14 +15,20 @@ import numpy as np
 from . import resources as R
 
 
-def clause_features(tokens: Sequence[str], text: str, lex_labels: Iterable[str] = ()) -> List[str]:
+def clause_features(tokens: Sequence[str], text: str, lex_labels: Iterable[str] = (),
+                    breaks: Sequence[bool] = ()) -> List[str]:
     """Feature strings of one clause: negation-marked unigrams and bigrams, Han character
-    bigrams (robust to segmentation and unseen words) and lexicon-hit labels."""
+    bigrams (robust to segmentation and unseen words) and lexicon-hit labels.
+
+    ``breaks[k]``: punctuation stands between token ``k - 1`` and token ``k``; a negator's
+    scope ends there."""
     feats = []
     neg_left = 0
     prev = "<s>"
     zh_neg, en_neg = R.ZH_NEGATORS, R.EN_NEGATORS
-    for tok in tokens:
+    for k, tok in enumerate(tokens):
+        if neg_left and breaks and breaks[k]:
+            neg_left = 0
         is_neg = tok in zh_neg or tok in en_neg or tok.endswith("n't")
         w = ("¬" + tok) if neg_left > 0 and not is_neg else tok
         feats.append("w=" + w)

@@ -44,6 +44,9 @@ EN_NEGATORS = frozenset(
 NEGATION_WINDOW = 3
 EN_NEGATION_WINDOW = 8
 MAX_NEGATION_WINDOW = max(NEGATION_WINDOW, EN_NEGATION_WINDOW)
+# Punctuation that ends a negator's scope even inside one clause ("no complaints about the
+# room, pretty clean": short fragments are merged into one clause, the negation stays left).
+SCOPE_BREAK_RE = re.compile(r"[,，、;；:：.!?。！？…()（）\[\]【】–—~～]|\s-|-\s")
 # A negator followed by one of these does not negate what comes after.
 NEGATION_BREAKERS = frozenset({"wait", "stop", "help", "only", "just"})
 EN_WORD_RE = re.compile(r"[A-Za-z]{2,}")

@@ -56,24 +56,32 @@ class Front:
         return [(self._feat.clause_strings(d, c), c, d) for c in d.clauses]
 
 
+EN_INTENSIFIERS = frozenset({"very", "really", "so", "extremely", "quite", "super", "totally", "absolutely",
+                             "truly", "highly", "incredibly", "especially", "particularly"})
+
+
 def function_word_columns(vocab: Vocabulary) -> np.ndarray:
     """Columns of English function-word unigrams and bigrams (``w=was``, ``b=i|have``).
 
     They carry the genre of the training corpora (past-tense airline complaints) rather
     than opinion; the sentiment head is trained without them so it leans on opinion
-    words, which carry over to other domains. Negators are kept.
+    words, which carry over to other domains. Negators are kept. Intensifiers ("very",
+    "really", "so") are masked as single words: alone they only echo the training mix
+    ("very" leaned positive, so "the air conditioner was very loud" read positive); their
+    bigrams ("very|loud") keep what they intensify.
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     from . import resources as R
 
-    keep = set(R.EN_NEGATORS) | {"no", "not", "nor", "never", "nothing", "none", "cannot", "too", "very", "least",
+    keep = set(R.EN_NEGATORS) | {"no", "not", "nor", "never", "nothing", "none", "cannot", "too", "least",
                                   "most", "less", "more", "well", "few", "enough"}
     stops = {w for w in ENGLISH_STOP_WORDS if w not in keep}
     stops |= {"i'm", "it's", "i've", "we're", "they're", "i'd", "i'll", "we've", "you're", "that's", "<s>", "</s>"}
+    stops |= EN_INTENSIFIERS
     cols = []
     for f, i in vocab.index_.items():
-        if f.startswith("w=") and f[2:] in stops:
+        if f.startswith("w=") and f[2:].lstrip("¬") in stops:  # negated too: "no one at the counter"
             cols.append(i)
         elif f.startswith("b="):
             a, _, b = f[2:].partition("|")
