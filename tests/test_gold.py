@@ -40,6 +40,14 @@ def test_gold_rows_are_valid_references_with_valid_labels():
         assert set(r["signals"]) <= IDS["signals"], where
 
 
+def test_dev_rows_are_references_disjoint_from_gold():
+    dev = [json.loads(x) for x in (REPO / "data/dev/zh_sentiment.jsonl").read_text(encoding="utf-8").splitlines()]
+    refs = [(r["corpus"], str(r["id"])) for r in dev]
+    assert len(refs) == len(set(refs)) == 460
+    assert all(set(r) == {"corpus", "id", "sentiment"} and r["sentiment"] in POL for r in dev)
+    assert not set(refs) & {(r["corpus"], str(r["id"])) for _, _, r in rows()}
+
+
 def test_gold_matches_the_sampler():
     pytest.importorskip("training.corpora")
     from tests.conftest import SHARED
@@ -52,6 +60,18 @@ def test_gold_matches_the_sampler():
         expected = [(r.corpus, r.id) for r in sample(f.stem)]
         got = [(r["corpus"], str(r["id"])) for r in (json.loads(x) for x in f.read_text(encoding="utf-8").splitlines())]
         assert got == expected, f.name
+
+
+def test_dev_set_matches_the_sampler():
+    from tests.conftest import SHARED
+
+    if not SHARED.exists():
+        pytest.skip("../shared/data is not present")
+    from training.dev_sample import sample, sample_more
+
+    got = [(r["corpus"], str(r["id"])) for r in
+           map(json.loads, (REPO / "data/dev/zh_sentiment.jsonl").read_text(encoding="utf-8").splitlines())]
+    assert got == [(r.corpus, r.id) for r in sample() + sample_more()]
 
 
 def test_taxonomy_ids_are_the_public_contract():

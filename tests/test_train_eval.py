@@ -335,3 +335,19 @@ def test_info_on_a_trained_model(trained, capsys):
 def test_finetune_needs_a_backbone(files, tmp_path, capsys):
     assert main(["train", "--taxonomy", str(files["taxonomy"]), "--output", str(tmp_path / "m"), "--finetune"]) == 2
     assert "--backbone" in capsys.readouterr().err
+
+
+def test_bootstrap_interval_brackets_the_figure_and_shrinks_with_more_texts():
+    from voc.evaluate import bootstrap_ci
+
+    def acc(items):
+        return sum(items) / len(items)
+
+    small = [1] * 8 + [0] * 2
+    large = small * 30
+    lo, hi = bootstrap_ci(small, acc)
+    assert lo <= 0.8 <= hi and hi - lo > 0.2
+    lo2, hi2 = bootstrap_ci(large, acc)
+    assert lo2 <= 0.8 <= hi2 and hi2 - lo2 < hi - lo
+    assert bootstrap_ci(small, acc) == [lo, hi]          # seeded: the card does not move between runs
+    assert bootstrap_ci([], acc) is None

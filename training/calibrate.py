@@ -3,10 +3,14 @@
     python -m training.calibrate [--model models/voc-default]
 
 Tunes, by grid search, the text/clause blend and the peak-end weights (shared), then the
-neutral bias per language, to maximise mean 3-class macro-F1 over:
-- ``data/dev/zh_sentiment.jsonl``: 220 hand-labelled Chinese texts (Weibo, shopping, delivery),
+neutral and positive bias per language, to maximise mean 3-class macro-F1 over the sets
+below. The biases are taken from the middle of the best plateau of the grid, not its single
+best cell (:func:`plateau_argmax`): on dev sets this small the best cell moved with every
+retrain, and the gold figures by 0.02-0.03 with it. Sets:
+- ``data/dev/zh_sentiment.jsonl``: 460 hand-labelled Chinese texts (Weibo, shopping, delivery, hotels),
 - ASAP dev sample: 100 long Dianping reviews (stars 4-5 positive, 3 neutral, 1-2 negative),
-- SemEval-2016 restaurant train, whole reviews (label from the balance of opinion polarities).
+- SemEval-2016 restaurant train, whole reviews (label from the balance of opinion polarities),
+- the SemEval-2016 restaurant dev slice, sentences with one polarity.
 The chosen values are written into the model's config (and the run into meta.json).
 """
 
@@ -49,6 +53,20 @@ def dev_sets():
     return {"zh_dev": zh, "asap_dev": asap, "semeval_train_reviews": sem, "semeval_dev_sentences": sents}
 
 
+def plateau_argmax(S: np.ndarray, tie: np.ndarray) -> tuple:
+    """The grid cell whose 3x3 neighbourhood scores best on average (edges clipped).
+
+    A bias grid scored on a few hundred dev texts is jagged: the single best cell is
+    often a spike that the next retrain or another data set does not reproduce, and the
+    sentiment figures moved by 0.02-0.03 with it. The middle of a good plateau carries
+    over better. Ties go to the smaller bias (``tie``, higher is preferred)."""
+    from scipy.ndimage import uniform_filter
+
+    smooth = uniform_filter(S.astype(float), size=3, mode="nearest")
+    order = np.lexsort((tie.ravel(), np.round(smooth.ravel(), 6)))
+    return np.unravel_index(order[-1], S.shape)
+
+
 def calibrate(nlp, sets):
     comp = nlp.get_pipe("sentiment")
     cached = {name: ([d for d in nlp.pipe([t for t, _ in rows])], [g for _, g in rows]) for name, rows in sets.items()}
@@ -79,14 +97,12 @@ def calibrate(nlp, sets):
             best = (s, params, fs)
     params = best[1]
     biases, pos = {"zh": 0.0, "en": 0.0}, {"zh": 0.0, "en": 0.0}
+    bs, pbs = np.round(np.arange(-0.3, 0.81, 0.05), 2), np.round(np.arange(-0.1, 0.11, 0.05), 2)
     for lang in ("zh", "en"):
-        cands = []
-        for b in np.arange(-0.3, 0.81, 0.05):
-            for pb in np.arange(-0.1, 0.11, 0.05):
-                trial = dict(biases, **{lang: round(float(b), 2)})
-                ptrial = dict(pos, **{lang: round(float(pb), 2)})
-                cands.append((round(score(params, trial, ptrial)[0], 6), -abs(b) - abs(pb), trial, ptrial))
-        _, _, biases, pos = max(cands, key=lambda c: (c[0], c[1]))
+        S = np.array([[score(params, dict(biases, **{lang: float(b)}), dict(pos, **{lang: float(pb)}))[0]
+                       for pb in pbs] for b in bs])
+        i, j = plateau_argmax(S, -np.abs(bs)[:, None] - np.abs(pbs)[None, :])
+        biases, pos = dict(biases, **{lang: float(bs[i])}), dict(pos, **{lang: float(pbs[j])})
     s, fs = score(params, biases, pos)
     for k, v in params.items():
         setattr(comp, k, v)
@@ -174,13 +190,11 @@ def calibrate_touchpoint_sentiment(nlp, rows):
     if not gold:
         return {}
     P = np.stack(probs)
-    cands = []
-    for b in np.arange(-0.2, 0.61, 0.1):
-        for q in np.arange(-0.2, 0.21, 0.1):
-            pred = [SENT[k] for k in (P + np.array([0.0, b, q])).argmax(1)]
-            cands.append((round(macro_f1(gold, pred, SENT), 6), -abs(b) - abs(q), round(float(b), 2),
-                          round(float(q), 2)))
-    f, _, b, q = max(cands)
+    bs, qs = np.round(np.arange(-0.2, 0.61, 0.1), 2), np.round(np.arange(-0.2, 0.21, 0.1), 2)
+    S = np.array([[macro_f1(gold, [SENT[k] for k in (P + np.array([0.0, b, q])).argmax(1)], SENT) for q in qs]
+                  for b in bs])
+    i, j = plateau_argmax(S, -np.abs(bs)[:, None] - np.abs(qs)[None, :])
+    f, b, q = round(float(S[i, j]), 6), float(bs[i]), float(qs[j])
     comp.neutral_bias = {"default": b}
     comp.positive_bias = {"default": q}
     return {"macro_f1": f, "neutral_bias": b, "positive_bias": q, "pairs": len(gold)}

@@ -15,11 +15,12 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 
 from training import corpora
 from training.train_default import TOUCHPOINTS, asap_labels, asap_polarities, semeval_labels, semeval_polarities
 import voc
-from voc.evaluate import accuracy, macro_f1, multilabel_report
+from voc.evaluate import accuracy, bootstrap_ci, macro_f1, multilabel_report
 
 REPO = Path(__file__).resolve().parents[1]
 GOLD_DIR = REPO / "data" / "gold"
@@ -41,6 +42,51 @@ def load_gold():
     return rows
 
 
+CI_SLICES = ("all", "lang:zh", "lang:en", "zh_weibo", "zh_restaurant", "corpus:semeval16_test_reviews")
+
+
+def binary_pairs(items):
+    """(gold, predicted) of a slice's non-neutral texts, the prediction by the score's sign."""
+    its = [(r, d) for r, d in items if r["sentiment"] != "neutral"]
+    return [r["sentiment"] for r, _ in its], ["positive" if d.sentiment["score"] >= 0 else "negative" for _, d in its]
+
+
+def touchpoint_sentiment_pairs(items):
+    """(gold, predicted) polarity of every gold touchpoint the model also found."""
+    g, p = [], []
+    for r, d in items:
+        pred = {t["id"]: t["sentiment"]["label"] for t in d.touchpoints}
+        for k, pol in r["touchpoints"].items():
+            if k in pred:
+                g.append(pol)
+                p.append(pred[k])
+    return g, p
+
+
+def restaurant5_report(items):
+    return multilabel_report([set(r["touchpoints"]) & set(RESTAURANT_TPS) for r, _ in items],
+                             [{t["id"] for t in d.touchpoints} & set(RESTAURANT_TPS) for _, d in items],
+                             RESTAURANT_TPS)
+
+
+def gold_intervals(items) -> dict:
+    """95% bootstrap intervals (resampling texts) of a slice's headline figures."""
+    def sent_f1(its):
+        return macro_f1([r["sentiment"] for r, _ in its], [d.sentiment["label"] for _, d in its], SENT)
+
+    def binary(its):
+        g, p = binary_pairs(its)
+        return accuracy(g, p) if g else np.nan
+
+    def tp_sent(its):
+        g, p = touchpoint_sentiment_pairs(its)
+        return macro_f1(g, p, SENT) if g else np.nan
+
+    return {"sentiment_macro_f1": bootstrap_ci(items, sent_f1), "sentiment_binary_accuracy": bootstrap_ci(items, binary),
+            "touchpoints_restaurant5_macro_f1": bootstrap_ci(items, lambda its: restaurant5_report(its)["macro_f1"]),
+            "touchpoint_sentiment_macro_f1": bootstrap_ci(items, tp_sent)}
+
+
 def eval_gold(nlp, rows):
     docs = list(nlp.pipe([r["text"] for r in rows], batch_size=256))
     out = {"rows": len(rows), "by_slice": {}}
@@ -53,19 +99,14 @@ def eval_gold(nlp, rows):
     for name, items in groups.items():
         gs = [r["sentiment"] for r, _ in items]
         ps = [d.sentiment["label"] for _, d in items]
-        binary = [(g, p) for g, p in zip(gs, ps) if g != "neutral"]
         res = {
             "n": len(items),
             "sentiment_accuracy": accuracy(gs, ps),
             "sentiment_macro_f1": macro_f1(gs, ps, SENT),
-            "sentiment_binary_accuracy": accuracy([g for g, _ in binary],
-                                                  [("positive" if d_score >= 0 else "negative") for d_score in
-                                                   [d.sentiment["score"] for (r, d) in items if r["sentiment"] != "neutral"]]),
+            "sentiment_binary_accuracy": accuracy(*binary_pairs(items)),
             "touchpoints": multilabel_report([set(r["touchpoints"]) for r, _ in items],
                                              [{t["id"] for t in d.touchpoints} for _, d in items], TOUCHPOINTS),
-            "touchpoints_restaurant5": multilabel_report(
-                [set(r["touchpoints"]) & set(RESTAURANT_TPS) for r, _ in items],
-                [{t["id"] for t in d.touchpoints} & set(RESTAURANT_TPS) for _, d in items], RESTAURANT_TPS),
+            "touchpoints_restaurant5": restaurant5_report(items),
             "themes": multilabel_report([set(r["themes"]) for r, _ in items],
                                         [{t["id"] for t in d.themes} for _, d in items],
                                         nlp.meta["labels"]["themes"]),
@@ -76,13 +117,7 @@ def eval_gold(nlp, rows):
                                        [d.stage["id"] if d.stage else None for _, d in items]),
         }
         # touchpoint-level sentiment on touchpoints both gold and model found
-        tg, tp_ = [], []
-        for r, d in items:
-            pred = {t["id"]: t["sentiment"]["label"] for t in d.touchpoints}
-            for k, pol in r["touchpoints"].items():
-                if k in pred:
-                    tg.append(pol)
-                    tp_.append(pred[k])
+        tg, tp_ = touchpoint_sentiment_pairs(items)
         res["touchpoint_sentiment_macro_f1"] = macro_f1(tg, tp_, SENT)
         res["touchpoint_sentiment_pairs"] = len(tg)
         # repurchase vs churn: texts whose gold says one of them
@@ -94,11 +129,20 @@ def eval_gold(nlp, rows):
             right += (g in p) and not ({"repurchase", "churn_risk"} - {g}) & p
         res["repurchase_vs_churn_accuracy"] = round(right / len(rc), 4) if rc else None
         res["repurchase_vs_churn_n"] = len(rc)
+        if name in CI_SLICES:
+            res["ci95"] = gold_intervals(items)
         out["by_slice"][name] = res
     return out
 
 
+def dev_refs() -> set:
+    """(corpus, id) of the hand-labelled dev rows: the calibration tuned on them, so no proxy counts them."""
+    lines = (REPO / "data/dev/zh_sentiment.jsonl").read_text(encoding="utf-8").splitlines()
+    return {(d["corpus"], str(d["id"])) for d in map(json.loads, lines) if d}
+
+
 def eval_proxies(nlp, exclude):
+    """Held-out-by-source figures; ``exclude``: (corpus, id) refs to leave out (gold and dev rows)."""
     res = {}
     # Weibo binary sentiment: CLUE emotion test (not trained on; training used the valid split)
     emo = {"like": "positive", "happiness": "positive", "sadness": "negative", "anger": "negative",
@@ -107,7 +151,7 @@ def eval_proxies(nlp, exclude):
     docs = list(nlp.pipe([r.text for r in recs]))
     res["weibo_binary_accuracy"] = {"value": accuracy([emo[r.meta["emotion"]] for r in recs],
                                                       ["positive" if d.sentiment["score"] >= 0 else "negative" for d in docs]),
-                                    "n": len(recs), "data": "clue_emotion2020 test (hashtag-derived labels)"}
+                                    "n": len(recs), "data": "clue_emotion2020 test (hashtag-derived labels; gold and dev rows left out)"}
     # English review sentences: SemEval-2016 restaurant test + 2015 hotels, unanimous polarity
     gold_s, texts = [], []
     for name in ("semeval16_test", "semeval15_hotels"):
@@ -212,6 +256,20 @@ def model_card(meta) -> str:
                          f"{r['touchpoints_restaurant5']['macro_f1']:.3f} | "
                          f"{r['touchpoint_sentiment_macro_f1']:.3f} | {r['signals']['macro_f1']:.3f} | "
                          f"{r['stage_accuracy']:.3f} | {rc} |")
+        cis = [(k, g[k]["ci95"]) for k in CI_SLICES if k in g and g[k].get("ci95")]
+        if cis:
+            lines += ["", "How far to trust these figures: 95% bootstrap intervals (1,000 resamples of the slice's "
+                      "texts, `voc.evaluate.bootstrap_ci`). Differences inside them are noise.", "",
+                      "| slice | sentiment macro-F1 | binary acc | touchpoint macro-F1 (5 restaurant) | "
+                      "touchpoint-sentiment macro-F1 |", "|---|---|---|---|---|"]
+            for name, ci in cis:
+                r = g[name]
+                vals = [(r["sentiment_macro_f1"], ci["sentiment_macro_f1"]),
+                        (r["sentiment_binary_accuracy"], ci["sentiment_binary_accuracy"]),
+                        (r["touchpoints_restaurant5"]["macro_f1"], ci["touchpoints_restaurant5_macro_f1"]),
+                        (r["touchpoint_sentiment_macro_f1"], ci["touchpoint_sentiment_macro_f1"])]
+                lines.append(f"| {name} | " + " | ".join("-" if c is None else f"{v:.3f} ({c[0]:.2f}–{c[1]:.2f})"
+                                                        for v, c in vals) + " |")
         lines += ["", "Per-label touchpoint detection on the whole gold set:", "",
                   "| touchpoint | precision | recall | F1 | support |", "|---|---|---|---|---|"]
         for lab, v in g["all"]["touchpoints"]["per_label"].items():
@@ -256,7 +314,7 @@ def main(argv=None):
     nlp = voc.load(args.model)
     rows = load_gold()
     metrics = {"gold": eval_gold(nlp, rows)}
-    metrics["proxies"] = eval_proxies(nlp, {(r["corpus"], str(r["id"])) for r in rows})
+    metrics["proxies"] = eval_proxies(nlp, {(r["corpus"], str(r["id"])) for r in rows} | dev_refs())
     print(json.dumps({"gold_all": {k: v for k, v in metrics["gold"]["by_slice"]["all"].items()
                                    if k not in ("themes", "signals", "touchpoints")},
                       "gold_touchpoint_macro_f1": metrics["gold"]["by_slice"]["all"]["touchpoints"]["macro_f1"],

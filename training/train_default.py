@@ -71,10 +71,40 @@ def polarity_rows():
                 if abs(v) >= 1.0:
                     strength = 1 if abs(v) < 2 else (2 if abs(v) < 3 else 3)
                     rows.append((("pos" if v > 0 else "neg") + str(strength), "en", parts[0].lower()))
+    rows += read_tsv(REPO / "data/lexicons/polarity_zh.tsv")
+    rows += derived_polarity_rows(rows)
     # negators are handled by negation scope, not as polarity words (VADER lists "no" as negative)
     from voc import resources as R
 
     return [r for r in rows if r[2] not in R.EN_NEGATORS and r[2] not in R.ZH_NEGATORS]
+
+
+ZH_NEGATED_PREFIXES = ("不", "没", "没有", "不太", "不够", "不是很", "不怎么", "不大")
+ZH_DEGREE_PREFIXES = ("很", "太", "挺", "超", "真", "好", "非常", "特别", "比较", "蛮", "超级", "相当")
+
+
+def derived_polarity_rows(rows):
+    """Negated and intensified Chinese forms that jieba keeps as one word, so the negation
+    scope never sees their negator: "不贵" is the opposite of "贵", "太贵" the same. Only
+    forms that segment as one word are added: those in jieba's dictionary or in the user
+    dictionary built from the taxonomy lexicons (``write_user_dict``)."""
+    import jieba
+
+    jieba.initialize()
+    freq = {w for w, f in jieba.dt.FREQ.items() if f}
+    for kind in ("touchpoints", "themes", "stages", "signals"):
+        freq |= {t for _, lang, t in read_tsv(REPO / "data/lexicons" / f"{kind}.tsv") if lang == "zh"}
+    zh = {t: lab for lab, lang, t in rows if lang == "zh"}
+    out = {}
+    for term, lab in zh.items():
+        if len(term) > 2:
+            continue
+        flipped = ("neg" if lab.startswith("pos") else "pos") + lab[3:]
+        for prefixes, new in ((ZH_NEGATED_PREFIXES, flipped), (ZH_DEGREE_PREFIXES, lab)):
+            for p in prefixes:
+                if p + term in freq and p + term not in zh:
+                    out.setdefault(p + term, new)
+    return [(lab, "zh", t) for t, lab in sorted(out.items())]
 
 
 def build_lexicons():
@@ -295,6 +325,14 @@ def tune_neutral_bias(P, y):
     return best
 
 
+def repo_relative(path: Path) -> str:
+    """A path as the model card shows it: relative to the repository, never a machine's absolute path."""
+    try:
+        return Path(path).resolve().relative_to(REPO).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def data_hash(paths):
     h = hashlib.sha256()
     for p in sorted(paths):
@@ -370,7 +408,8 @@ def main(argv=None):
     # per-label thresholds are tuned on real-labelled dev data by training/calibrate.py
 
     taxonomy = __import__("yaml").safe_load((REPO / "data/taxonomy.yaml").read_text(encoding="utf-8"))
-    lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS if (REPO / "data/lexicons" / f"{k}.tsv").exists()]
+    lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS + ("polarity_zh",)
+                 if (REPO / "data/lexicons" / f"{k}.tsv").exists()]
     meta = {
         "name": "voc-default",
         "version": "0.1.0",
@@ -383,7 +422,7 @@ def main(argv=None):
                    "signals": [t["id"] for t in taxonomy["signals"]]},
         "taxonomy": taxonomy,
         "training": {
-            "script": "training/train_default.py", "args": vars(args),
+            "script": "training/train_default.py", "args": dict(vars(args), output=repo_relative(out)),
             "sentiment_rows_by_source": dict(Counter(s_src)),
             "touchpoint_units_by_source": dict(Counter(u[2] for u in tunits)),
             "lexicon_hash": data_hash(lex_files + [REPO / "data/taxonomy.yaml"]),

@@ -67,6 +67,19 @@ def multilabel_report(gold_sets, pred_sets, labels) -> dict:
             "micro_precision": micro["precision"], "micro_recall": micro["recall"], "per_label": per}
 
 
+def bootstrap_ci(items: Sequence, stat, n: int = 1000, seed: int = 0, level: float = 0.95) -> Optional[list]:
+    """A percentile bootstrap interval for ``stat(items)``: ``n`` resamples of the items (texts,
+    with replacement), the middle ``level`` of the resampled statistics. On 100 texts a 3-class
+    macro-F1 is only known to about ±0.1; the interval says so next to the figure."""
+    if not len(items):
+        return None
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(items), size=(n, len(items)))
+    vals = np.array([stat([items[i] for i in row]) for row in idx], dtype=float)
+    lo, hi = np.nanpercentile(vals, [50 * (1 - level), 50 * (1 + level)])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
 def confusion(y_true, y_pred, labels=SENT) -> List[List[int]]:
     """Rows: gold label; columns: predicted label (both in ``labels`` order)."""
     idx = {lab: i for i, lab in enumerate(labels)}
