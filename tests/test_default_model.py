@@ -39,6 +39,11 @@ def test_meta_is_self_describing(nlp):
     ("Parking was a nightmare and it is far from the subway.", {"location": "negative"}),
     ("app 又闪退了，付款页面一直打不开", {"digital": "negative"}),
     ("Been on hold with customer service for an hour.", {"customer_support": "negative"}),
+    # negated and intensified forms jieba keeps as one word (不贵, 不热情, 很脏)
+    ("价格也不贵，菜很香", {"price": "positive"}),
+    ("服务员不热情，环境很脏", {"service": "negative", "store": "negative"}),
+    # a negation does not reach across the comma of a merged clause
+    ("No complaints about the room, pretty clean.", {"store": "positive"}),
 ])
 def test_touchpoints_and_their_sentiment(nlp, text, expected):
     doc = nlp(text)
