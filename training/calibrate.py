@@ -136,8 +136,13 @@ def touchpoint_dev():
     return rows
 
 
+LEXICON_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.9)
+THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.025), 3)
+
+
 def calibrate_touchpoints(nlp, rows):
-    """Per-label lexicon weight and threshold maximising doc-level F1 on real-labelled dev rows."""
+    """Per-label lexicon weight and threshold maximising doc-level F1 on real-labelled dev rows
+    (the middle of the best plateau of the grid, as for the sentiment biases)."""
     comp = nlp.get_pipe("touchpoints")
     labels = comp.head.labels
     docs = list(nlp.pipe([t for t, _, _ in rows]))
@@ -147,19 +152,20 @@ def calibrate_touchpoints(nlp, rows):
         if not idx or not any(lab in rows[i][1] for i in idx):
             continue
         gold = np.array([lab in rows[i][1] for i in idx])
-        best = None
-        for lw in (0.0, 0.3, 0.5, 0.7, 0.9):
+        S = np.zeros((len(LEXICON_WEIGHTS), len(THRESHOLDS)))
+        for a, lw in enumerate(LEXICON_WEIGHTS):
             smax = np.array([max((1 - (1 - c.user_q[k]) * (1 - lw * c.user_hit[k]) for c in docs[i].clauses),
                                  default=0.0) for i in idx])
-            for th in np.arange(0.05, 0.96, 0.025):
+            for b, th in enumerate(THRESHOLDS):
                 pred = smax >= th
                 tp = int((pred & gold).sum())
-                f = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
-                if best is None or f > best[0] + 1e-9:
-                    best = (f, lw, round(float(th), 2))
-        res[lab] = {"f1": round(best[0], 4), "lexicon_weight": best[1], "threshold": best[2], "n": len(idx)}
-        comp.lexicon_weights[lab] = best[1]
-        comp.thresholds[lab] = best[2]
+                S[a, b] = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
+        # ties: the smaller lexicon weight, then the threshold nearest 0.5
+        a, b = plateau_argmax(S, -np.asarray(LEXICON_WEIGHTS)[:, None] - np.abs(THRESHOLDS - 0.5)[None, :] / 10)
+        lw, th = LEXICON_WEIGHTS[a], round(float(THRESHOLDS[b]), 3)
+        res[lab] = {"f1": round(float(S[a, b]), 4), "lexicon_weight": lw, "threshold": th, "n": len(idx)}
+        comp.lexicon_weights[lab] = lw
+        comp.thresholds[lab] = th
     return res
 
 
