@@ -97,7 +97,7 @@ def calibrate(nlp, sets):
             best = (s, params, fs)
     params = best[1]
     biases, pos = {"zh": 0.0, "en": 0.0}, {"zh": 0.0, "en": 0.0}
-    bs, pbs = np.round(np.arange(-0.3, 0.81, 0.05), 2), np.round(np.arange(-0.1, 0.11, 0.05), 2)
+    bs, pbs = np.round(np.arange(-0.3, 0.81, 0.05), 2), np.round(np.arange(-0.2, 0.41, 0.05), 2)
     for lang in ("zh", "en"):
         S = np.array([[score(params, dict(biases, **{lang: float(b)}), dict(pos, **{lang: float(pb)}))[0]
                        for pb in pbs] for b in bs])
@@ -196,7 +196,7 @@ def calibrate_touchpoint_sentiment(nlp, rows):
     if not gold:
         return {}
     P = np.stack(probs)
-    bs, qs = np.round(np.arange(-0.2, 0.61, 0.1), 2), np.round(np.arange(-0.2, 0.21, 0.1), 2)
+    bs, qs = np.round(np.arange(-0.2, 0.61, 0.1), 2), np.round(np.arange(-0.2, 0.41, 0.1), 2)
     S = np.array([[macro_f1(gold, [SENT[k] for k in (P + np.array([0.0, b, q])).argmax(1)], SENT) for q in qs]
                   for b in bs])
     i, j = plateau_argmax(S, -np.abs(bs)[:, None] - np.abs(qs)[None, :])
