@@ -111,3 +111,14 @@ def test_bundled_sample_runs_clean(nlp):
     assert all(d.touchpoints for d in docs)
     for d in docs:
         check_offsets(d)
+
+
+def test_info_shows_gold_scores_with_intervals(capsys):
+    import json
+
+    from voc.cli import main
+
+    assert main(["info"]) == 0
+    gold = json.loads(capsys.readouterr().out)["gold"]
+    lo, hi = gold["ci95"]["sentiment_macro_f1"]
+    assert gold["n"] >= 600 and lo <= gold["sentiment_macro_f1"] <= hi

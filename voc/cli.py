@@ -324,8 +324,10 @@ def _info(args) -> int:
                "stages": nlp.pipe_names, "labels": m.get("labels"), "created_at": m.get("created_at"),
                "taxonomy": m.get("taxonomy", {}).get("name")}
     gold = m.get("metrics", {}).get("gold", {}).get("by_slice", {}).get("all")
-    if gold:  # the shipped model: its hand-labelled gold-set scores
-        summary["gold"] = {k: gold.get(k) for k in ("sentiment_accuracy", "sentiment_macro_f1")}
+    if gold:  # the shipped model: its hand-labelled gold-set scores, with their 95% intervals
+        summary["gold"] = {k: gold.get(k) for k in ("n", "sentiment_accuracy", "sentiment_macro_f1",
+                                                    "sentiment_binary_accuracy", "touchpoint_sentiment_macro_f1")}
+        summary["gold"]["ci95"] = gold.get("ci95")
     if m.get("training", {}).get("supervision"):  # a model from `voc train`
         t = m["training"]
         summary["training"] = {k: t.get(k) for k in ("supervision", "sentiment_source", "polarity_head", "rows",
