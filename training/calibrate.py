@@ -6,7 +6,7 @@ Tunes, by grid search, the text/clause blend and the peak-end weights (shared), 
 neutral and positive bias per language, to maximise mean 3-class macro-F1 over the sets
 below. The biases are taken from the middle of the best plateau of the grid, not its single
 best cell (:func:`plateau_argmax`): on dev sets this small the best cell moved with every
-retrain, and the gold figures by 0.02-0.03 with it. Sets:
+retrain, and the gold 3-class figures by 0.02-0.04 with it. Sets:
 - ``data/dev/zh_sentiment.jsonl``: 460 hand-labelled Chinese texts (Weibo, shopping, delivery, hotels),
 - ASAP dev sample: 100 long Dianping reviews (stars 4-5 positive, 3 neutral, 1-2 negative),
 - SemEval-2016 restaurant train, whole reviews (label from the balance of opinion polarities),
@@ -58,7 +58,7 @@ def plateau_argmax(S: np.ndarray, tie: np.ndarray) -> tuple:
 
     A bias grid scored on a few hundred dev texts is jagged: the single best cell is
     often a spike that the next retrain or another data set does not reproduce, and the
-    sentiment figures moved by 0.02-0.03 with it. The middle of a good plateau carries
+    gold 3-class figures moved by 0.02-0.04 with it. The middle of a good plateau carries
     over better. Ties go to the smaller bias (``tie``, higher is preferred)."""
     from scipy.ndimage import uniform_filter
 
