@@ -34,9 +34,11 @@ def test_sentiment_masked_features(feature, masked):
 ])
 def test_derived_chinese_polarity(term, expected):
     pytest.importorskip("jieba")
-    from training.train_default import derived_polarity_rows
+    from training.train_default import derived_polarity_rows, taxonomy_lexicons
+    from voc.train import user_dict_words
 
-    derived = {t: lab for lab, _, t in derived_polarity_rows([("neg", "zh", "贵"), ("pos", "zh", "干净")])}
+    derived = {t: lab for lab, _, t in derived_polarity_rows([("neg", "zh", "贵"), ("pos", "zh", "干净")],
+                                                             user_dict_words(taxonomy_lexicons()))}
     assert derived.get(term) == expected
 
 

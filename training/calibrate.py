@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def dev_sets():
-    rows = [json.loads(x) for x in (REPO / "data/dev/zh_sentiment.jsonl").read_text(encoding="utf-8").splitlines()]
+    from training.dev_sample import dev_rows
+
+    rows = dev_rows()
     recs = corpora.lookup([(r["corpus"], r["id"]) for r in rows])
     zh = [(recs[(r["corpus"], str(r["id"]))].text, r["sentiment"]) for r in rows]
     star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731

@@ -10,11 +10,18 @@ Chinese neutral threshold; the gold set stays untouched for the final report.
 import json
 import random
 import sys
+from pathlib import Path
 
 from training import corpora
 from training.gold_sample import gold_refs
 
 SEED = 7
+DEV_FILE = Path(__file__).resolve().parents[1] / "data/dev/zh_sentiment.jsonl"
+
+
+def dev_rows() -> list:
+    """The labelled dev rows: ``{"corpus", "id", "sentiment"}`` references, in file order."""
+    return [json.loads(x) for x in DEV_FILE.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def sample():

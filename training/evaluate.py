@@ -45,6 +45,11 @@ def load_gold():
 CI_SLICES = ("all", "lang:zh", "lang:en", "zh_weibo", "zh_restaurant", "corpus:semeval16_test_reviews")
 
 
+def sentiment_pairs(items):
+    """(gold, predicted) 3-class sentiment labels of a slice's texts."""
+    return [r["sentiment"] for r, _ in items], [d.sentiment["label"] for _, d in items]
+
+
 def binary_pairs(items):
     """(gold, predicted) of a slice's non-neutral texts, the prediction by the score's sign."""
     its = [(r, d) for r, d in items if r["sentiment"] != "neutral"]
@@ -72,7 +77,7 @@ def restaurant5_report(items):
 def gold_intervals(items) -> dict:
     """95% bootstrap intervals (resampling texts) of a slice's headline figures."""
     def sent_f1(its):
-        return macro_f1([r["sentiment"] for r, _ in its], [d.sentiment["label"] for _, d in its], SENT)
+        return macro_f1(*sentiment_pairs(its), SENT)
 
     def binary(its):
         g, p = binary_pairs(its)
@@ -97,8 +102,7 @@ def eval_gold(nlp, rows):
         groups["lang:" + ("zh" if r["slice"].startswith("zh") else "en")].append((r, d))
         groups["corpus:" + r["corpus"]].append((r, d))
     for name, items in groups.items():
-        gs = [r["sentiment"] for r, _ in items]
-        ps = [d.sentiment["label"] for _, d in items]
+        gs, ps = sentiment_pairs(items)
         res = {
             "n": len(items),
             "sentiment_accuracy": accuracy(gs, ps),
@@ -137,8 +141,9 @@ def eval_gold(nlp, rows):
 
 def dev_refs() -> set:
     """(corpus, id) of the hand-labelled dev rows: the calibration tuned on them, so no proxy counts them."""
-    lines = (REPO / "data/dev/zh_sentiment.jsonl").read_text(encoding="utf-8").splitlines()
-    return {(d["corpus"], str(d["id"])) for d in map(json.loads, lines) if d}
+    from training.dev_sample import dev_rows
+
+    return {(d["corpus"], str(d["id"])) for d in dev_rows()}
 
 
 def eval_proxies(nlp, exclude):

@@ -35,7 +35,7 @@ from voc import components as C
 from voc.features import LinearHead, Vocabulary
 from voc.lexicon import Lexicon, read_tsv
 from voc.pipeline import library_versions
-from voc.train import Front, assemble, function_word_columns, write_user_dict
+from voc.train import Front, assemble, function_word_columns, user_dict_words, write_user_dict
 
 REPO = Path(__file__).resolve().parents[1]
 TOUCHPOINTS = ["product", "price", "service", "customer_support", "store", "location", "delivery", "digital",
@@ -48,8 +48,10 @@ def log(*a):
 
 
 # ---------------------------------------------------------------------------- lexicons
-def polarity_rows():
-    """(label, lang, term) rows of a sentiment polarity lexicon: HowNet zh, VADER en."""
+def polarity_rows(lexicons):
+    """(label, lang, term) rows of a sentiment polarity lexicon: HowNet zh, VADER en, our own
+    Chinese list, and their one-word negated/intensified forms given the taxonomy
+    ``lexicons`` (whose Chinese terms jieba keeps whole)."""
     rows = []
     import importlib.util
     import yaml
@@ -72,7 +74,7 @@ def polarity_rows():
                     strength = 1 if abs(v) < 2 else (2 if abs(v) < 3 else 3)
                     rows.append((("pos" if v > 0 else "neg") + str(strength), "en", parts[0].lower()))
     rows += read_tsv(REPO / "data/lexicons/polarity_zh.tsv")
-    rows += derived_polarity_rows(rows)
+    rows += derived_polarity_rows(rows, user_dict_words(lexicons))
     # negators are handled by negation scope, not as polarity words (VADER lists "no" as negative)
     from voc import resources as R
 
@@ -83,17 +85,15 @@ ZH_NEGATED_PREFIXES = ("不", "没", "没有", "不太", "不够", "不是很", 
 ZH_DEGREE_PREFIXES = ("很", "太", "挺", "超", "真", "好", "非常", "特别", "比较", "蛮", "超级", "相当")
 
 
-def derived_polarity_rows(rows):
+def derived_polarity_rows(rows, user_words=frozenset()):
     """Negated and intensified Chinese forms that jieba keeps as one word, so the negation
     scope never sees their negator: "不贵" is the opposite of "贵", "太贵" the same. Only
-    forms that segment as one word are added: those in jieba's dictionary or in the user
-    dictionary built from the taxonomy lexicons (``write_user_dict``)."""
+    forms that segment as one word are added: those in jieba's dictionary or in
+    ``user_words``, the user dictionary (:func:`voc.train.user_dict_words`)."""
     import jieba
 
     jieba.initialize()
-    freq = {w for w, f in jieba.dt.FREQ.items() if f}
-    for kind in ("touchpoints", "themes", "stages", "signals"):
-        freq |= {t for _, lang, t in read_tsv(REPO / "data/lexicons" / f"{kind}.tsv") if lang == "zh"}
+    freq = {w for w, f in jieba.dt.FREQ.items() if f} | set(user_words)
     zh = {t: lab for lab, lang, t in rows if lang == "zh"}
     out = {}
     for term, lab in zh.items():
@@ -107,12 +107,19 @@ def derived_polarity_rows(rows):
     return [(lab, "zh", t) for t, lab in sorted(out.items())]
 
 
-def build_lexicons():
+def taxonomy_lexicons():
+    """The seed lexicons in ``data/lexicons`` (touchpoints, themes, stages, signals)."""
     lex = {}
     for kind in C.LEXICON_KINDS:
         f = REPO / "data/lexicons" / f"{kind}.tsv"
-        lex[kind] = Lexicon(read_tsv(f)) if f.exists() else Lexicon([])
-    lex["polarity"] = Lexicon(polarity_rows())
+        if kind != "polarity":
+            lex[kind] = Lexicon(read_tsv(f)) if f.exists() else Lexicon([])
+    return lex
+
+
+def build_lexicons():
+    lex = taxonomy_lexicons()
+    lex["polarity"] = Lexicon(polarity_rows(lex))
     return lex
 
 

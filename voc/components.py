@@ -124,7 +124,7 @@ class LexiconTagger(Component):
     def __call__(self, doc):
         for c in doc.clauses:
             words = [w for w, _, _ in doc.tokens[c.tok_start:c.tok_end]]
-            breaks = scope_breaks(doc, c)
+            breaks = c.breaks = scope_breaks(doc, c)
             ms = []
             taken: Dict[str, set] = {}
             # per kind, longest match first: "won't be back" (churn) beats "be back" (repurchase)
@@ -232,7 +232,8 @@ class Featurizer(Component):
             elif kind in ("touchpoints", "signals"):
                 labs.append(("¬" if neg else "") + kind[:2] + ":" + lab)
         labs.append(f"net:{max(-4, min(4, net)):+d}")
-        return clause_features(words, doc.norm[c.start:c.end], labs, scope_breaks(doc, c))
+        breaks = c.breaks if c.breaks is not None else scope_breaks(doc, c)  # set by the lexicon stage
+        return clause_features(words, doc.norm[c.start:c.end], labs, breaks)
 
     def __call__(self, doc):
         return self.pipe([doc])[0]

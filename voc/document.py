@@ -20,6 +20,7 @@ class Clause:
     tok_start: int = 0
     tok_end: int = 0
     matches: List[Tuple[int, int, str, str, bool]] = field(default_factory=list)  # (i, j, kind, label, negated)
+    breaks: Optional[List[bool]] = None      # per token: punctuation before it (ends a negation scope)
     x: Optional[np.ndarray] = None           # feature column indices
     sentiment: Optional[np.ndarray] = None   # probabilities (negative, neutral, positive)
     touchpoints: Dict[str, float] = field(default_factory=dict)

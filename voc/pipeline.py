@@ -217,7 +217,7 @@ def _worker_run(batch):
     for d in docs:  # per-clause arrays are working state; keep what crosses the pipe small
         d.user_data.pop("whole", None)
         for c in d.clauses:
-            c.x = c.user_q = c.user_hit = c.emb = None
+            c.x = c.user_q = c.user_hit = c.emb = c.breaks = None
             c.matches = []
             c.touchpoints = {}
     return docs

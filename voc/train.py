@@ -21,10 +21,15 @@ from .pipeline import Pipeline
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
+def user_dict_words(lexicons: Dict[str, Lexicon]) -> set:
+    """The Chinese taxonomy terms: jieba's user dictionary, so each segments as one word."""
+    return {t for kind in ("touchpoints", "themes", "stages", "signals") if kind in lexicons
+            for (_, lang, t) in lexicons[kind].rows if not t.isascii() and " " not in t}
+
+
 def write_user_dict(lexicons: Dict[str, Lexicon], path: Path) -> int:
     """Every Chinese taxonomy term goes into jieba's user dictionary, or it could never match."""
-    words = sorted({t for kind in ("touchpoints", "themes", "stages", "signals") if kind in lexicons
-                    for (_, lang, t) in lexicons[kind].rows if not t.isascii() and " " not in t})
+    words = sorted(user_dict_words(lexicons))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("".join(f"{w} 20000\n" for w in words), encoding="utf-8")
     return len(words)
