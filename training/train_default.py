@@ -50,8 +50,9 @@ def log(*a):
 # ---------------------------------------------------------------------------- lexicons
 def polarity_rows(lexicons):
     """(label, lang, term) rows of a sentiment polarity lexicon: HowNet zh, VADER en, our own
-    Chinese list, and their one-word negated/intensified forms given the taxonomy
-    ``lexicons`` (whose Chinese terms jieba keeps whole)."""
+    Chinese and English lists (a term HowNet or VADER already rates keeps that rating), and
+    their one-word negated/intensified forms given the taxonomy ``lexicons`` (whose Chinese
+    terms jieba keeps whole)."""
     rows = []
     import importlib.util
     import yaml
@@ -73,12 +74,16 @@ def polarity_rows(lexicons):
                 if abs(v) >= 1.0:
                     strength = 1 if abs(v) < 2 else (2 if abs(v) < 3 else 3)
                     rows.append((("pos" if v > 0 else "neg") + str(strength), "en", parts[0].lower()))
-    rows += read_tsv(REPO / "data/lexicons/polarity_zh.tsv")
+    have = {t for _, _, t in rows}
+    for name in ("polarity_zh", "polarity_en"):
+        rows += [r for r in read_tsv(REPO / "data/lexicons" / f"{name}.tsv") if r[2] not in have]
     rows += derived_polarity_rows(rows, user_dict_words(lexicons))
-    # negators are handled by negation scope, not as polarity words (VADER lists "no" as negative)
+    # negators are handled by negation scope, not as polarity words (VADER lists "no" as negative);
+    # degree words only strengthen the word they precede (VADER rates "super" +2.9, "pretty" +2.2)
     from voc import resources as R
+    from voc.train import EN_INTENSIFIERS
 
-    return [r for r in rows if r[2] not in R.EN_NEGATORS and r[2] not in R.ZH_NEGATORS]
+    return [r for r in rows if r[2] not in R.EN_NEGATORS and r[2] not in R.ZH_NEGATORS and r[2] not in EN_INTENSIFIERS]
 
 
 ZH_NEGATED_PREFIXES = ("不", "没", "没有", "不太", "不够", "不是很", "不怎么", "不大")
@@ -237,7 +242,7 @@ def sentiment_data(rng, excluded):
     bin_ = lambda r: 2 if r.meta["label"] == 1 else 0  # noqa: E731
     add(corpora.read("waimai"), bin_)
     add(corpora.read("chnsenticorp_htl"), bin_)
-    add(corpora.read("online_shopping"), bin_, cap=20000)
+    add(corpora.read("online_shopping"), bin_)
     emo = {"like": 2, "happiness": 2, "sadness": 0, "anger": 0, "disgust": 0, "fear": 0}
     add(corpora.read("clue_emotion_valid"), lambda r: emo.get(r.meta["emotion"]))
     add(corpora.read("ccf_car"), lambda r: 1 if set(r.meta["subjects"].values()) == {0}
@@ -415,7 +420,7 @@ def main(argv=None):
     # per-label thresholds are tuned on real-labelled dev data by training/calibrate.py
 
     taxonomy = __import__("yaml").safe_load((REPO / "data/taxonomy.yaml").read_text(encoding="utf-8"))
-    lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS + ("polarity_zh",)
+    lex_files = [REPO / "data/lexicons" / f"{k}.tsv" for k in C.LEXICON_KINDS + ("polarity_zh", "polarity_en")
                  if (REPO / "data/lexicons" / f"{k}.tsv").exists()]
     meta = {
         "name": "voc-default",

@@ -61,8 +61,10 @@ class Front:
         return [(self._feat.clause_strings(d, c), c, d) for c in d.clauses]
 
 
+# Degree words: no opinion of their own ("pretty bad", "super slow"), so neither a unigram feature
+# of the sentiment head nor a polarity word, although VADER rates "super", "pretty" and "truly".
 EN_INTENSIFIERS = frozenset({"very", "really", "so", "extremely", "quite", "super", "totally", "absolutely",
-                             "truly", "highly", "incredibly", "especially", "particularly"})
+                             "truly", "highly", "incredibly", "especially", "particularly", "pretty"})
 
 
 def function_word_columns(vocab: Vocabulary) -> np.ndarray:
