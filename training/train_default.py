@@ -449,8 +449,8 @@ def main(argv=None):
 
     nlp = assemble(front, vocab, sent_head, tp_head, meta=meta, neutral_bias=bias,
                    signal_patterns=read_patterns(REPO / "data/signal_patterns.tsv"))
-    nlp.to_disk(out)
-    # the polarity lexicon is large and only used as features; keep the folder lean
+    # calibrate before the first write: a half-done folder never holds an uncalibrated model
+    # that `training.evaluate` or `voc.load` could pick up while this script still runs
     from training.calibrate import calibrate_all
 
     calibrate_all(nlp)
