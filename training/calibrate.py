@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from training import corpora
-from training.evaluate import SENT, macro_f1
+from training.evaluate import SENT, macro_f1, star_sentiment
 import voc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,8 +36,7 @@ def dev_sets():
     rows = dev_rows()
     recs = corpora.lookup([(r["corpus"], r["id"]) for r in rows])
     zh = [(recs[(r["corpus"], str(r["id"]))].text, r["sentiment"]) for r in rows]
-    star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731
-    asap = [(r.text, star(r.meta["star"])) for r in corpora.read("asap_dev")]
+    asap = [(r.text, star_sentiment(r.meta["star"])) for r in corpora.read("asap_dev")]
     sem = []
     for r in corpora.read("semeval16_train_reviews"):
         pols = [o["polarity"] for o in r.meta["opinions"]]

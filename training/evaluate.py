@@ -38,8 +38,14 @@ def load_gold():
                 rows.append(d)
     recs = corpora.lookup([(r["corpus"], r["id"]) for r in rows])
     for r in rows:
-        r["text"] = recs[(r["corpus"], str(r["id"]))].text
+        rec = recs[(r["corpus"], str(r["id"]))]
+        r["text"], r["meta"] = rec.text, rec.meta  # meta: the corpus's own labels (label_agreement)
     return rows
+
+
+def star_sentiment(star: float) -> str:
+    """A review's 3-class sentiment from its stars: 4-5 positive, 3 neutral, 1-2 negative."""
+    return "positive" if star >= 4 else ("neutral" if star == 3 else "negative")
 
 
 CI_SLICES = ("all", "lang:zh", "lang:en", "zh_weibo", "zh_restaurant", "corpus:semeval16_test_reviews")
@@ -143,19 +149,15 @@ def label_agreement(rows) -> dict:
     """How far two human labellings of the same texts agree: the gold set's labels against the
     corpus's own (ASAP's aspect scores and stars, SemEval's opinions). An upper reference for
     what any model can score against either of them."""
-    from training.train_default import asap_polarities, semeval_polarities
-
-    star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731
     out = {}
     for corpus, own in (("asap_test", lambda m: asap_polarities(m["aspects"])),
                         ("semeval16_test_reviews", lambda m: semeval_polarities(m["opinions"]))):
         gold = [r for r in rows if r["corpus"] == corpus]
         if not gold:
             continue
-        recs = corpora.lookup([(r["corpus"], r["id"]) for r in gold])
         g, c = [], []
         for r in gold:
-            theirs = own(recs[(corpus, str(r["id"]))].meta)
+            theirs = own(r["meta"])
             for k, pol in r["touchpoints"].items():
                 if k in theirs:
                     g.append(pol)
@@ -164,7 +166,7 @@ def label_agreement(rows) -> dict:
                "pairs": len(g)}
         if corpus == "asap_test":
             go = [r["sentiment"] for r in gold]
-            so = [star(recs[(corpus, str(r["id"]))].meta["star"]) for r in gold]
+            so = [star_sentiment(r["meta"]["star"]) for r in gold]
             res.update({"overall_vs_stars_macro_f1": macro_f1(go, so, SENT), "overall_vs_stars_accuracy": accuracy(go, so),
                         "texts": len(gold)})
         out[corpus] = res
@@ -232,11 +234,10 @@ def eval_proxies(nlp, exclude):
             if t in pm:
                 tg.append(p)
                 tpp.append(pm[t])
-    star = lambda s: "positive" if s >= 4 else ("neutral" if s == 3 else "negative")  # noqa: E731
     res["zh_restaurant_asap"] = {
         "touchpoint_detection_macro_f1": rep["macro_f1"], "per_label": rep["per_label"],
         "touchpoint_sentiment_macro_f1": macro_f1(tg, tpp, SENT), "sentiment_pairs": len(tg),
-        "overall_star_3class_macro_f1": macro_f1([star(r.meta["star"]) for r in recs],
+        "overall_star_3class_macro_f1": macro_f1([star_sentiment(r.meta["star"]) for r in recs],
                                                  [d.sentiment["label"] for d in docs], SENT),
         "n": len(recs), "data": "ASAP Dianping test sample (its own aspect labels; stars 4-5 pos, 3 neu, 1-2 neg)"}
     return res

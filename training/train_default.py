@@ -35,7 +35,7 @@ from voc import components as C
 from voc.features import LinearHead, Vocabulary
 from voc.lexicon import Lexicon, read_tsv
 from voc.pipeline import library_versions
-from voc.train import Front, assemble, function_word_columns, user_dict_words, write_user_dict
+from voc.train import EN_INTENSIFIERS, Front, assemble, function_word_columns, user_dict_words, write_user_dict
 
 REPO = Path(__file__).resolve().parents[1]
 TOUCHPOINTS = ["product", "price", "service", "customer_support", "store", "location", "delivery", "digital",
@@ -81,7 +81,6 @@ def polarity_rows(lexicons):
     # negators are handled by negation scope, not as polarity words (VADER lists "no" as negative);
     # degree words only strengthen the word they precede (VADER rates "super" +2.9, "pretty" +2.2)
     from voc import resources as R
-    from voc.train import EN_INTENSIFIERS
 
     return [r for r in rows if r[2] not in R.EN_NEGATORS and r[2] not in R.ZH_NEGATORS and r[2] not in EN_INTENSIFIERS]
 
