@@ -86,8 +86,8 @@ def test_txt_and_stdin(use_tiny, tmp_path, capsys, monkeypatch):
 def test_missing_file_and_unknown_extension(use_tiny, tmp_path, capsys):
     code, _, err = run(["analyze", "--input", str(tmp_path / "nope.jsonl")], capsys)
     assert code == 2 and "E401" in err
-    (tmp_path / "x.parquet").write_text("x")
-    code, _, err = run(["analyze", "--input", str(tmp_path / "x.parquet")], capsys)
+    (tmp_path / "x.xlsx").write_text("x")
+    code, _, err = run(["analyze", "--input", str(tmp_path / "x.xlsx")], capsys)
     assert code == 2 and "--format" in err
 
 
@@ -110,5 +110,5 @@ def test_no_command_prints_help(capsys):
 def test_read_records_jsonl_errors(tmp_path, line, code):
     f = tmp_path / "x.jsonl"
     f.write_text(line + "\n", encoding="utf-8")
-    [(rid, err)] = list(read_records(str(f)))
-    assert isinstance(err, InputError) and err.code == code
+    [row] = list(read_records(str(f)))
+    assert isinstance(row.text, InputError) and row.text.code == code

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 from . import __version__
 from .errors import VocError
+from .io import FORMATS
 
 EXIT_OK, EXIT_RECORD_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -34,6 +37,19 @@ cannot be analysed (broken JSON line, missing or empty text, ...) is still writt
 exit status: 0 all records analysed; 1 at least one record has an error; 2 usage error
 (bad arguments, unreadable input file, model not found)."""
 
+
+SCORE_EPILOG = """\
+examples:
+  voc score posts.csv --output scored.parquet --db voc.duckdb --time-field created_at \\
+      --channel-field platform --reach-field reposts --segment-field brand --segment-field region
+  voc score weibo.jsonl.gz --db voc.duckdb --workers 2
+  voc score big.parquet --output scored.parquet --resume      # continue after a crash or kill
+
+Every input row ends in the documents table or in the errors table with a coded reason;
+the closing summary reconciles read = scored + errors. Progress: a bar with rate and ETA on
+stderr; the summary as JSON on stdout.
+
+exit status: 0 every row scored; 1 some rows are in the errors table; 2 usage error."""
 
 TAXONOMY_EPILOG = """\
 example:
@@ -72,9 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Analyse customer texts and write one JSON record per text.",
                        epilog=ANALYZE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     a.add_argument("texts", nargs="*", metavar="TEXT", help="texts to analyse (omit when using --input)")
-    a.add_argument("-i", "--input", metavar="FILE", help="read records from FILE (.jsonl, .csv, .txt, or - for stdin)")
+    a.add_argument("-i", "--input", metavar="FILE", help="read records from FILE (.jsonl, .csv, .tsv, .txt, "
+                   ".parquet, optionally .gz; - for stdin)")
     a.add_argument("-o", "--output", metavar="FILE", help="write JSON Lines to FILE instead of stdout")
-    a.add_argument("--format", choices=("jsonl", "csv", "txt"), help="input format (default: from the extension; stdin: jsonl)")
+    a.add_argument("--format", choices=FORMATS, help="input format (default: from the extension; stdin: jsonl)")
+    a.add_argument("--encoding", metavar="CODEC", help="input encoding when it is not UTF-8 (e.g. gb18030, big5, "
+                   "utf-16); a BOM is always honoured")
     a.add_argument("--text-field", default="text", metavar="NAME", help="field/column holding the text (default: text)")
     a.add_argument("--id-field", default="id", metavar="NAME", help="field/column holding the record id (default: id; "
                    "records without one get their line number)")
@@ -84,6 +103,40 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tokens", action="store_true", help="include tokens with offsets in each record")
     a.add_argument("--clauses", action="store_true", help="include clauses with their sentiment in each record")
     a.add_argument("--pretty", action="store_true", help="indent the JSON (one record spans several lines)")
+
+    sc = sub.add_parser("score", help="score a dump (CSV, JSONL, Parquet) into documents/mentions tables",
+                        description="Score every record of a dump with all cores and write flat tables: one row per "
+                                    "document, one per touchpoint/theme mention, one per record that could not be "
+                                    "scored (with its error code). Outputs: --output FILE (.jsonl or .parquet; the "
+                                    "mentions and errors go next to it) and/or --db FILE.duckdb (the embedded store "
+                                    "that `voc rollup` and `voc report` read).",
+                        epilog=SCORE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sc.add_argument("input", metavar="INPUT", help="the dump: .csv, .tsv, .jsonl, .txt or .parquet, optionally .gz")
+    sc.add_argument("-o", "--output", metavar="FILE", help="documents file, .jsonl or .parquet; writes "
+                    "STEM.mentions.EXT and STEM.errors.jsonl beside it")
+    sc.add_argument("--db", metavar="FILE", help="DuckDB store to fill (created if missing); rescoring the same "
+                    "source replaces its rows")
+    sc.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
+    sc.add_argument("--encoding", metavar="CODEC", help="input encoding when not UTF-8 (gb18030, big5, utf-16, ...)")
+    sc.add_argument("--text-field", default="text", metavar="COL", help="column with the text (default: text)")
+    sc.add_argument("--id-field", default="id", metavar="COL", help="column with the record id (default: id; "
+                    "else the record number)")
+    sc.add_argument("--time-field", metavar="COL", help="column with the post's time (ISO-8601 or epoch seconds)")
+    sc.add_argument("--channel-field", metavar="COL", help="column with the channel/platform (weibo, dianping, ...)")
+    sc.add_argument("--customer-field", metavar="COL", help="column with the customer/author id (journeys)")
+    sc.add_argument("--reach-field", metavar="COL", help="column with reach: followers, likes or reposts")
+    sc.add_argument("--segment-field", action="append", metavar="NAME[=COL]", help="a column passed through as a "
+                    "segment (brand, region, store, ...); repeat for more")
+    sc.add_argument("-m", "--model", metavar="PATH", help="model folder (default: the shipped voc-default)")
+    sc.add_argument("--workers", type=int, metavar="N", help="worker processes (default: every core)")
+    sc.add_argument("--batch-size", type=int, default=256, metavar="N", help="texts per batch (default: 256)")
+    sc.add_argument("--checkpoint-every", type=int, default=20_000, metavar="N",
+                    help="make the outputs durable every N rows (default: 20000)")
+    sc.add_argument("--resume", action="store_true", help="continue an interrupted run from its checkpoint")
+    sc.add_argument("--force", action="store_true", help="overwrite existing outputs / drop an interrupted run")
+    sc.add_argument("--source", metavar="NAME", help="source label in the store (default: the input file name)")
+    sc.add_argument("--no-text", action="store_true", help="do not keep the texts in the outputs (ids only)")
+    sc.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     i = sub.add_parser("info", help="show the model's name, version, labels and metrics",
                        description="Print a model's meta.json summary.")
@@ -148,6 +201,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args, parser)
+        if args.command == "score":
+            return _score(args, parser)
+        if args.command == "rollup":
+            return _rollup(args, parser)
+        if args.command == "report":
+            return _report(args, parser)
         if args.command == "info":
             return _info(args)
         if args.command == "taxonomy":
@@ -165,12 +224,42 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`voc analyze ... | head`): stop quietly, like any Unix filter.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     return EXIT_USAGE
 
 
+def _open_output(path: Optional[str]):
+    """``path`` opened for UTF-8 writing, or stdout; a coded E405 instead of a traceback."""
+    from .errors import E_OUTPUT, InputError
+
+    if not path or path == "-":
+        return sys.stdout
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"--output {path} is a folder; give a file name, e.g. {p / 'scored.jsonl'}.", E_OUTPUT)
+    if not p.parent.exists():
+        raise InputError(f"Cannot write {path}: the folder {p.parent} does not exist. Create it first.", E_OUTPUT)
+    try:
+        return open(p, "w", encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"Cannot write {path}: {e.strerror}.", E_OUTPUT) from e
+
+
+def _record_line(row, doc, tokens=False, clauses=False, pretty=False):
+    rec = doc.to_dict(tokens=tokens, clauses=clauses)
+    return doc.error is not None, json.dumps(rec, ensure_ascii=False, indent=2 if pretty else None) + "\n"
+
+
 def _analyze(args, parser) -> int:
+    import functools
+
     from . import load
-    from .io import read_records
+    from .batch import engine
+    from .io import Row, read_records
 
     if args.input and args.texts:
         parser.error("give texts as arguments or --input FILE, not both")
@@ -178,33 +267,60 @@ def _analyze(args, parser) -> int:
         parser.error("nothing to analyse: give TEXT arguments or --input FILE (see voc analyze --help)")
     if args.batch_size < 1 or args.n_process < 1:
         parser.error("--batch-size and --n-process must be at least 1")
-    if args.input:
-        records = read_records(args.input, args.format, args.text_field, args.id_field)
-        first = next(records, None)  # surface file-level errors before loading the model
-        import itertools
-
-        records = itertools.chain([first], records) if first is not None else iter(())
+    if args.input:  # file-level errors (unreadable, wrong encoding) surface before the model loads
+        rows = read_records(args.input, args.format, args.text_field, args.id_field, encoding=args.encoding)
     else:
-        records = ((str(n), t) for n, t in enumerate(args.texts, 1))
+        rows = (Row(n, str(n), t, {}) for n, t in enumerate(args.texts, 1))
+    out = _open_output(args.output)
     nlp = load(args.model)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    convert = functools.partial(_record_line, tokens=args.tokens, clauses=args.clauses, pretty=args.pretty)
     failed = total = 0
     try:
-        import itertools
-
-        r1, r2 = itertools.tee(records)
-        ids, texts = (r[0] for r in r1), (r[1] for r in r2)
-        for doc in nlp.pipe(texts, batch_size=args.batch_size, n_process=args.n_process, ids=ids):
-            total += 1
-            failed += doc.error is not None
-            rec = doc.to_dict(tokens=args.tokens, clauses=args.clauses)
-            out.write(json.dumps(rec, ensure_ascii=False, indent=2 if args.pretty else None) + "\n")
+        for lines in engine.run(nlp, rows, convert, workers=args.n_process, batch_size=args.batch_size):
+            for bad, line in lines:
+                total += 1
+                failed += bad
+                out.write(line)
     finally:
         if out is not sys.stdout:
             out.close()
     if failed:
         print(f"voc: {failed} of {total} records have errors (see their \"error\" field)", file=sys.stderr)
     return EXIT_RECORD_ERRORS if failed else EXIT_OK
+
+
+def _score(args, parser) -> int:
+    from . import load
+    from .batch import ScoreSettings, score_file
+    from .io import split_fields
+
+    if args.workers is not None and args.workers < 1 or args.batch_size < 1 or args.checkpoint_every < 1:
+        parser.error("--workers, --batch-size and --checkpoint-every must be at least 1")
+    fields = {role: col for role, col in (("time", args.time_field), ("channel", args.channel_field),
+                                          ("customer", args.customer_field), ("reach", args.reach_field)) if col}
+    segs = split_fields(args.segment_field or [])
+    clash = set(segs) & set(fields) | set(segs) & {"id", "row", "text", "source", "language", "sentiment"}
+    if clash:
+        parser.error(f"segment name(s) {', '.join(sorted(clash))} are taken; name them NAME=COLUMN")
+    fields.update(segs)
+    workers = args.workers or os.cpu_count() or 1
+    settings = ScoreSettings(args.input, output=args.output, db=args.db, format=args.format,
+                             text_field=args.text_field, id_field=args.id_field, fields=fields,
+                             encoding=args.encoding, workers=workers, batch_size=args.batch_size,
+                             checkpoint_every=args.checkpoint_every, source=args.source,
+                             keep_text=not args.no_text, resume=args.resume, force=args.force,
+                             progress=not args.quiet)
+    nlp = load(args.model)
+    log = (lambda m: None) if args.quiet else (lambda m: print(f"voc: {m}", file=sys.stderr, flush=True))
+    summary = score_file(nlp, settings, log=log)
+    errs = ", ".join(f"{k} ×{v}" for k, v in summary["errors_by_code"].items())
+    print(f"voc: read {summary['read']:,} = scored {summary['scored']:,} + errors {summary['errors']:,}"
+          + (f" ({errs})" if errs else "") + f"; {summary['mentions']:,} mentions; {summary['seconds']} s"
+          + (f" ({summary['rows_per_second']:,.0f} rows/s)" if summary["rows_per_second"] else ""), file=sys.stderr)
+    if summary["errors"] and summary["outputs"].get("errors"):
+        print(f"voc: the records that could not be scored are in {summary['outputs']['errors']}", file=sys.stderr)
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_RECORD_ERRORS if summary["errors"] else EXIT_OK
 
 
 def _taxonomy_check(args) -> int:

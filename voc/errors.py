@@ -40,6 +40,10 @@ E_NOT_TEXT = "E102"       # the text field is not a string
 E_MISSING_FIELD = "E103"  # the record has no text field
 E_BAD_RECORD = "E104"     # the line is not valid JSON / not an object
 E_TOO_LONG = "E105"       # text longer than max_chars (analysed after truncation)
+E_TOO_MANY = "E106"       # a request or batch larger than the service's limit
+E_BAD_UNICODE = "E107"    # lone surrogates in the text (replaced by U+FFFD, then analysed)
+E_BAD_BYTES = "E108"      # the record's bytes do not decode in the file's encoding (not analysed)
+E_BAD_TIME = "E109"       # the time field does not parse (the record is scored without a time)
 E_INTERNAL = "E199"       # an unexpected failure inside the pipeline for this record
 
 E_MODEL_MISSING = "E201"
@@ -50,6 +54,12 @@ E_UNKNOWN_COMPONENT = "E204"
 E_DEPENDENCY = "E301"
 E_INPUT_FILE = "E401"
 E_INPUT_FORMAT = "E402"
+E_ENCODING = "E403"       # the file is not in the expected encoding (a hint names the likely one)
+E_MISSING_COLUMN = "E404" # a mapped column (--time-field, ...) is not in the header/schema
+E_OUTPUT = "E405"         # the output path cannot be written (missing folder, a folder, no permission)
+E_RESUME = "E406"         # --resume cannot continue: no checkpoint, or it belongs to another input/settings
+E_CONFIG = "E407"         # the roll-up config file is unreadable or has a bad value
+E_ROLLUP = "E408"         # a roll-up request names an unknown dimension, bucket or filter
 
 
 def empty_text() -> InputError:

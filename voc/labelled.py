@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from .errors import VocError
+from .errors import E_EMPTY, InputError, VocError
 
 E_DATA_FILE = "E601"        # missing/unreadable file, unknown format
 E_DATA_TEXT = "E602"        # a row without usable text
@@ -220,7 +220,10 @@ def _jsonl_objects(path: Path):
     from .io import json_objects
 
     with open(path, encoding="utf-8-sig", errors="replace") as f:
-        yield from json_objects(f)
+        for n, obj in json_objects(f):
+            if isinstance(obj, InputError) and obj.code == E_EMPTY:
+                continue  # blank lines in a training file are layout, not rows
+            yield n, obj
 
 
 def _csv_objects(path: Path):

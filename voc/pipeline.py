@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence
 
 from . import components as C
+from . import resources as R
 from .document import Document
-from .errors import (E_EMPTY, E_INTERNAL, E_MODEL_FILE, E_MODEL_FORMAT, E_MODEL_MISSING, E_NOT_TEXT,
+from .errors import (E_BAD_UNICODE, E_EMPTY, E_INTERNAL, E_MODEL_FILE, E_MODEL_FORMAT, E_MODEL_MISSING, E_NOT_TEXT,
                      E_TOO_LONG, E_UNKNOWN_COMPONENT, InputError, ModelError, VocError)
 from .features import LinearHead
 
@@ -78,7 +79,16 @@ class Pipeline:
             doc.error = InputError(f"The text must be a string, got {type(text).__name__}; "
                                    "send the customer's words as a JSON string.", E_NOT_TEXT).to_dict()
             return doc
-        doc = Document(text, id=id)
+        if R.SURROGATE_RE.search(text):
+            # Scraped posts carry lone surrogates ("\ud800"): not encodable, so no stage (nor the
+            # JSON writer) can take them. U+FFFD keeps the length, so offsets stay valid.
+            text = R.SURROGATE_RE.sub("\ufffd", text)
+            doc = Document(text, id=id)
+            doc.user_data["warning"] = InputError("The text held lone surrogate code points (broken UTF-16); they "
+                                                  "were replaced by U+FFFD and the rest analysed.",
+                                                  E_BAD_UNICODE).to_dict()
+        else:
+            doc = Document(text, id=id)
         if not text.strip():
             doc.error = InputError("The text is empty or only whitespace; nothing to analyse.", E_EMPTY).to_dict()
         elif len(text) > self.max_chars:
@@ -121,9 +131,8 @@ class Pipeline:
         except VocError:
             raise
         except Exception:
-            if len(good) == 1:
-                raise
-            # isolate the failing record(s): rerun one by one
+            # Isolate the failing record(s): rerun one by one, so a batch of one fails the same
+            # way as a batch of many - as an E199 record, never an exception that loses the rest.
             for d in good:
                 try:
                     for comp in self.components:
@@ -132,6 +141,8 @@ class Pipeline:
                     d.error = {"code": E_INTERNAL, "message": f"Analysis failed: {type(e).__name__}: {e}. "
                                                               "Please report this text to the voc maintainers."}
         for d in good:
+            if d.error is None and d.user_data.get("warning"):
+                d.error = d.user_data["warning"]
             if d.user_data.get("truncated"):
                 d.text = d.user_data.pop("full_text")
                 d.error = {"code": E_TOO_LONG, "message": f"The text has more than {self.max_chars} characters; "

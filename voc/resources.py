@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# Lone surrogates (broken UTF-16 in scraped JSON): not encodable as UTF-8 anywhere downstream.
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s\u3000-\u303f\uff01-\uff0f\u4e00-\u9fff]+", re.I)
 MENTION_RE = re.compile(r"(?<![\w@])@[\w\-\.\u4e00-\u9fff]{1,30}")
 HTML_ENTITY_RE = re.compile(r"&(amp|lt|gt|quot|apos|#39|nbsp);")
