@@ -48,6 +48,22 @@ def tiny_nlp(tmp_path_factory):
     return fit_small(texts, sents, tps, ["product", "service", "delivery"], TINY_LEXICONS, d / "userdict.txt")
 
 
+@pytest.fixture
+def use_tiny(tiny_nlp, monkeypatch):
+    """Route the CLI's model loading to the tiny test pipeline."""
+    import voc
+
+    monkeypatch.setattr(voc, "load", lambda path=None: tiny_nlp)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_nlp, tmp_path_factory):
+    """The tiny pipeline as a model folder, for commands run in a subprocess."""
+    d = tmp_path_factory.mktemp("tiny_model") / "tiny"
+    tiny_nlp.to_disk(d)
+    return d
+
+
 @pytest.fixture(scope="session")
 def nlp():
     """The shipped default model."""

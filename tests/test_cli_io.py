@@ -11,14 +11,6 @@ from voc.errors import E_BAD_RECORD, E_EMPTY, E_MISSING_FIELD, E_NOT_TEXT, E_TOO
 from voc.io import read_records
 
 
-@pytest.fixture
-def use_tiny(tiny_nlp, monkeypatch):
-    """Route the CLI's model loading to the tiny test pipeline."""
-    import voc
-
-    monkeypatch.setattr(voc, "load", lambda path=None: tiny_nlp)
-
-
 def run(argv, capsys):
     code = cli.main(argv)
     out, err = capsys.readouterr()

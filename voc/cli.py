@@ -51,6 +51,20 @@ stderr; the summary as JSON on stdout.
 
 exit status: 0 every row scored; 1 some rows are in the errors table; 2 usage error."""
 
+ROLLUP_EPILOG = """\
+examples:
+  voc rollup --db voc.duckdb                                   # priorities: key experience first
+  voc rollup --db voc.duckdb --view scores --by label,channel --format csv
+  voc rollup --db voc.duckdb --view trends --bucket week --touchpoint delivery
+  voc rollup --db voc.duckdb --view alerts
+  voc rollup scored.parquet --config my_expectations.yaml --from 2026-10-01 --segment region=north
+
+exit status: 0 ok; 2 usage error (unknown column, bad date, unreadable store/config)."""
+
+REPORT_EPILOG = """\
+example:
+  voc report --db voc.duckdb --output report.html --bucket week"""
+
 TAXONOMY_EPILOG = """\
 example:
   voc taxonomy check data/taxonomies/airline.yaml
@@ -138,6 +152,31 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--no-text", action="store_true", help="do not keep the texts in the outputs (ids only)")
     sc.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    ru = sub.add_parser("rollup", help="per-touchpoint experience scores, priorities, trends and alerts",
+                        description="Roll scored records up per touchpoint (or theme) with the CEM method: volume, "
+                                    "share of voice, net sentiment, a 0-10 experience score with its 95%% interval, "
+                                    "satisfaction = experience - expectation, importance (stated or from key-driver "
+                                    "analysis), the priority ranking with the key experience first, trends and "
+                                    "alerts. Reads the store (--db) or a `voc score --output` file. Formulas: "
+                                    "docs/method.md.",
+                        epilog=ROLLUP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _rollup_args(ru)
+    ru.add_argument("--view", default="priorities",
+                    choices=("priorities", "scores", "trends", "alerts", "drivers", "journeys"),
+                    help="what to show (default: priorities)")
+    ru.add_argument("--by", default="label", metavar="DIMS", help="comma-separated grouping for --view scores/"
+                    "trends: label, channel, language, source or a segment column (default: label)")
+    ru.add_argument("--format", default="table", choices=("table", "json", "csv"), help="output format")
+
+    rp = sub.add_parser("report", help="write a self-contained HTML experience report",
+                        description="Write one HTML file (opens offline) with the key experience, touchpoint "
+                                    "scores with intervals, the importance-performance matrix, trends with alerts, "
+                                    "the priority table and top verbatims with the evidence highlighted.",
+                        epilog=REPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _rollup_args(rp)
+    rp.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
+    rp.add_argument("--title", metavar="TEXT", help="report title")
+
     i = sub.add_parser("info", help="show the model's name, version, labels and metrics",
                        description="Print a model's meta.json summary.")
     i.add_argument("-m", "--model", metavar="PATH", help="model folder (default: the shipped voc-default)")
@@ -190,6 +229,160 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--text-field", default="text", metavar="NAME", help="field/column holding the text (default: text)")
     e.add_argument("--no-peers", action="store_true", help="do not run the peer tools")
     return p
+
+
+def _rollup_args(p) -> None:
+    p.add_argument("scored", nargs="?", metavar="SCORED", help="a `voc score --output` file (.jsonl/.parquet); "
+                   "or use --db")
+    p.add_argument("--db", metavar="FILE", help="the DuckDB store filled by `voc score --db`")
+    p.add_argument("--kind", default="touchpoint", choices=("touchpoint", "theme"), help="roll up touchpoints "
+                   "(default) or CEM themes")
+    p.add_argument("--bucket", default="week", choices=("day", "week", "month", "quarter", "year"),
+                   help="time bucket for trends and alerts (default: week)")
+    p.add_argument("--config", metavar="YAML", help="expectations, ideals, importance, volumes and alert rules "
+                   "(default: voc/rollup/default.yaml)")
+    p.add_argument("--min-volume", type=int, metavar="N", help="suppress scores with fewer mentions (overrides "
+                   "the config)")
+    p.add_argument("--from", dest="start", metavar="DATE", help="first day included (ISO date/time)")
+    p.add_argument("--to", dest="end", metavar="DATE", help="first day excluded (ISO date/time)")
+    p.add_argument("--channel", metavar="NAME", help="only this channel")
+    p.add_argument("--language", choices=("zh", "en", "mixed", "other"), help="only this language")
+    p.add_argument("--source", metavar="NAME", help="only this source (input file) in the store")
+    p.add_argument("--segment", action="append", metavar="COL=VALUE", help="only rows with this segment value; "
+                   "repeat for more")
+    p.add_argument("--touchpoint", action="append", metavar="ID", help="only these labels; repeat for more")
+
+
+def _rollup_inputs(args, parser):
+    from datetime import datetime
+
+    from .errors import E_ROLLUP, InputError
+    from .rollup import Filters, RecordsSource, RollupConfig, StoreSource
+
+    if bool(args.scored) == bool(args.db):
+        parser.error("give a scored file (SCORED) or --db FILE, one of the two")
+
+    def when(x, flag):
+        if x is None:
+            return None
+        try:
+            return datetime.fromisoformat(x)
+        except ValueError:
+            raise InputError(f"{flag} {x!r} is not an ISO date such as 2026-11-01.", E_ROLLUP) from None
+
+    segs = {}
+    for spec in args.segment or []:
+        k, eq, v = spec.partition("=")
+        if not eq:
+            parser.error(f"--segment {spec!r}: write COLUMN=VALUE")
+        segs[k] = v
+    filters = Filters(start=when(args.start, "--from"), end=when(args.end, "--to"), channel=args.channel,
+                      language=args.language, labels=args.touchpoint, source=args.source, segments=segs)
+    config = RollupConfig.from_yaml(args.config, {"min_volume": args.min_volume} if args.min_volume else None)
+    if args.db:
+        from .store import Store
+
+        source = StoreSource(Store(args.db, read_only=True))
+        unknown = set(segs) - set(source.segments())
+        if unknown:
+            raise InputError(f"No segment column {', '.join(sorted(unknown))} in the store; it has: "
+                             f"{', '.join(source.segments()) or 'none'}.", E_ROLLUP)
+    else:
+        source = RecordsSource.from_output(args.scored)
+    return source, filters, config
+
+
+def _rollup(args, parser) -> int:
+    from .rollup import journey_scores, prioritize, rollup, trends
+
+    source, filters, config = _rollup_inputs(args, parser)
+    by = tuple(b.strip() for b in args.by.split(",") if b.strip())
+    if args.view == "priorities":
+        pr = prioritize(source, args.kind, filters, config)
+        data, rows = pr, pr["ranking"]
+        cols = ["rank", "label", "volume", "score", "ci_low", "ci_high", "net_sentiment", "expectation",
+                "satisfaction", "gap", "importance", "importance_source", "weighted_satisfaction", "quadrant"]
+    elif args.view == "scores":
+        rows = data = rollup(source, args.kind, by, None, filters, config)
+        cols = list(by) + ["volume", "share_of_voice", "net_sentiment", "score", "ci_low", "ci_high",
+                           "reach_net_sentiment", "reach_score"]
+    elif args.view in ("trends", "alerts"):
+        tr = trends(source, args.kind, args.bucket, by, filters, config)
+        if args.view == "trends":
+            data, rows = tr, tr["rows"]
+            cols = ["period"] + list(by) + ["volume", "net_sentiment", "negative_share", "score", "z", "alert"]
+        else:
+            data = rows = tr["alerts"]
+            cols = list(rows[0]) if rows else ["label", "period", "volume", "negative_share", "z"]
+    elif args.view == "drivers":
+        data = prioritize(source, args.kind, filters, config)["drivers"]
+        rows = [{"label": k, **v} for k, v in data["drivers"].items()]
+        cols = ["label", "mentions", "coefficient", "std_error", "p_value", "standardized", "importance"]
+    else:
+        data = journey_scores(source, filters, limit=None)
+        rows = data["customers"]
+        cols = ["customer", "documents", "mean", "peak", "end", "peak_end", "worst", "best"]
+    if args.format == "json":
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    elif args.format == "csv":
+        import csv
+
+        w = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        print(_table(rows, cols))
+        if args.view == "priorities":
+            print(_key_line(data))
+        elif args.view == "drivers":
+            print(f"\nfit: R² {data.get('r2')}, n = {data.get('n_documents')} documents"
+                  + (f" ({data['note']})" if data.get("note") else ""))
+        elif args.view == "journeys":
+            print(f"\n{json.dumps(data['summary'], ensure_ascii=False)}")
+    return EXIT_OK
+
+
+def _key_line(pr: dict) -> str:
+    k = pr.get("key_experience")
+    if not k:
+        return "\nNo key experience: no touchpoint reaches the minimum volume (see --min-volume)."
+    return (f"\nKey experience: {k['label']} - score {k['score']} (95% CI {k['ci_low']}-{k['ci_high']}, "
+            f"n = {k['volume']}), expectation {k['expectation']}, satisfaction {k['satisfaction']:+}, "
+            f"importance {k['importance']} ({k['importance_source']}), weighted {k['weighted_satisfaction']:+}")
+
+
+def _table(rows, cols) -> str:
+    if not rows:
+        return "(no rows: nothing matches, or no records were scored)"
+
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, bool):
+            return "yes" if v else ""
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}".rstrip("0").rstrip(".")
+        return str(v)
+
+    cells = [[fmt(r.get(c)) for c in cols] for r in rows]
+    width = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = lambda vals: "  ".join(v.rjust(w) if i else v.ljust(w) for i, (v, w) in enumerate(zip(vals, width)))
+    return "\n".join([line(cols), line(["-" * w for w in width])] + [line(r) for r in cells])
+
+
+def _report(args, parser) -> int:
+    from .report import write_report
+
+    source, filters, config = _rollup_inputs(args, parser)
+    out = Path(args.output)
+    if out.is_dir() or not out.parent.exists():
+        from .errors import E_OUTPUT, InputError
+
+        raise InputError(f"Cannot write {out}: give a file in an existing folder.", E_OUTPUT)
+    info = write_report(source, out, kind=args.kind, bucket=args.bucket, filters=filters, config=config,
+                        title=args.title)
+    print(f"voc: wrote {out} ({info['bytes'] / 1e6:.1f} MB in {info['seconds']:.1f} s)", file=sys.stderr)
+    return EXIT_OK
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -6,6 +6,7 @@ customer's own words (normalization never changes the length, see :mod:`voc.norm
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -45,6 +46,23 @@ class Document:
     error: Optional[dict] = None
     user_data: Dict[str, Any] = field(default_factory=dict)
 
+    def __reduce__(self):
+        # Compact pickling for worker processes (``nlp.pipe(n_process=2)``): tokens as an offset
+        # array (their text is ``norm[start:end]``) and clauses as two arrays. Unpickling a
+        # Document built from ~200 tuples and ~30 dataclasses cost the parent more than a third
+        # of the analysis time; this keeps the parent's share small. Per-clause working state
+        # (lexicon matches, feature columns, touchpoint scores) is not carried.
+        n = len(self.tokens)
+        offs = np.fromiter((x for _, s, e in self.tokens for x in (s, e)), dtype=np.int32, count=2 * n)
+        odd = {i: w for i, (w, s, e) in enumerate(self.tokens) if w != self.norm[s:e]}
+        cl = np.array([(c.start, c.end, c.contrast, c.tok_start, c.tok_end) for c in self.clauses],
+                      dtype=np.int32).reshape(-1, 5)
+        cs = np.array([c.sentiment if c.sentiment is not None else (np.nan,) * 3 for c in self.clauses],
+                      dtype=np.float64).reshape(-1, 3)
+        return (_rebuild_document, (self.text, self.id, self.norm, self.language, offs.tobytes(), odd, cl.tobytes(),
+                                    cs.tobytes(), self.sentiment, self.touchpoints, self.themes, self.stage,
+                                    self.signals, self.error, self.user_data))
+
     def span(self, start: int, end: int) -> dict:
         return {"start": start, "end": end, "text": self.text[start:end]}
 
@@ -69,6 +87,22 @@ class Document:
                 for c in self.clauses
             ]
         return out
+
+
+def _rebuild_document(text, id, norm, language, offs, odd, cl, cs, sentiment, touchpoints, themes, stage, signals,
+                      error, user_data) -> Document:
+    o = array("i", offs).tolist()
+    tokens = [(norm[s:e], s, e) for s, e in zip(o[0::2], o[1::2])]
+    for i, w in odd.items():
+        tokens[i] = (w,) + tokens[i][1:]
+    c = array("i", cl).tolist()
+    sent = np.frombuffer(cs, dtype=np.float64).reshape(-1, 3)
+    missing = array("d", cs).tolist()[0::3]
+    clauses = [Clause(c[k], c[k + 1], bool(c[k + 2]), c[k + 3], c[k + 4],
+                      sentiment=None if missing[j] != missing[j] else sent[j])
+               for j, k in enumerate(range(0, len(c), 5))]
+    return Document(text, id, norm, language, tokens, clauses, sentiment, touchpoints, themes, stage, signals, error,
+                    user_data)
 
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive")

@@ -94,17 +94,31 @@ def detect_encoding(head: bytes, declared: Optional[str], where: str) -> str:
                              "big5 or utf-16.", E_ENCODING) from None
         return declared
     sample = head[:SNIFF_BYTES]
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        if b"\x00" not in sample:
-            return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    if b"\x00" not in sample and _mostly_utf8(sample):
+        return "utf-8"
     guess = "utf-16-le" if sample[1::2].count(0) > len(sample) // 4 else (
         "utf-16-be" if sample[0::2].count(0) > len(sample) // 4 else _guess_legacy(sample))
     hint = f" It looks like {guess}: pass --encoding {guess}." if guess else " Pass --encoding with its codec."
     raise InputError(f"{where} is not UTF-8 text.{hint} Nothing was analysed; voc never scores text it "
                      "could not decode.", E_ENCODING)
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """True when at most half of the sample's non-ASCII lines fail to decode as UTF-8: a UTF-8
+    file with a few corrupt lines (reported one by one as E108), not a GBK or Big5 file."""
+    lines = sample.split(b"\n")
+    if len(sample) >= SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last one may be cut mid-character
+    bad = total = 0
+    for line in lines:
+        if line.isascii():
+            continue
+        total += 1
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    return bad * 2 <= total if total else True
 
 
 def _guess_legacy(sample: bytes) -> Optional[str]:

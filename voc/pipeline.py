@@ -28,7 +28,11 @@ STAGE_ORDER = ("normalize", "language", "segment", "clauses", "lexicon", "featur
 
 
 def default_model_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "models" / "voc-default"
+    """The shipped default model: inside the installed package (``voc/models/voc-default``, how
+    a wheel or ``pip install .`` lays it out) or in the checkout's ``models/`` (editable install)."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "models" / "voc-default"
+    return packaged if (packaged / "config.json").exists() else here.parent / "models" / "voc-default"
 
 
 class Pipeline:
@@ -150,16 +154,12 @@ class Pipeline:
         return docs
 
     def _pipe_multiprocess(self, items, batch_size, n_process):
-        import multiprocessing as mp
+        from .batch import engine
+        from .io import Row
 
-        ctx = mp.get_context("fork") if hasattr(__import__("os"), "fork") else mp.get_context("spawn")
-        self.warm()  # initialise jieba and OpenCC once, before forking, so workers inherit them
-        global _WORKER_NLP
-        _WORKER_NLP = self
-        with ctx.Pool(n_process) as pool:
-            for out in pool.imap(_worker_run, _batched(items, batch_size), chunksize=1):
-                yield from out
-        _WORKER_NLP = None
+        rows = (Row(n, i, t, {}) for n, (i, t) in enumerate(items, 1))
+        for docs in engine.run(self, rows, _drop_working_state, workers=n_process, batch_size=batch_size):
+            yield from docs
 
     def warm(self) -> "Pipeline":
         """Initialise the lazy parts (jieba, OpenCC) now instead of on the first text."""
@@ -219,19 +219,14 @@ def _batched(items, n):
         yield batch
 
 
-_WORKER_NLP: Optional[Pipeline] = None
-
-
-def _worker_run(batch):
-    nlp = _WORKER_NLP
-    docs = nlp._run([nlp.make_doc(t, i) for i, t in batch])
-    for d in docs:  # per-clause arrays are working state; keep what crosses the pipe small
-        d.user_data.pop("whole", None)
-        for c in d.clauses:
-            c.x = c.user_q = c.user_hit = c.emb = c.breaks = None
-            c.matches = []
-            c.touchpoints = {}
-    return docs
+def _drop_working_state(row, doc: Document) -> Document:
+    """What a worker sends back: the Document without per-clause working arrays."""
+    doc.user_data.pop("whole", None)
+    for c in doc.clauses:
+        c.x = c.user_q = c.user_hit = c.emb = c.breaks = None
+        c.matches = []
+        c.touchpoints = {}
+    return doc
 
 
 # Versioned factory names: a behaviour change gets a new name, old folders keep loading.
