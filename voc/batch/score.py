@@ -111,7 +111,7 @@ def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: Non
     if not s.output and not s.db:
         raise InputError("Nothing to write: give --output FILE (.jsonl or .parquet) and/or --db FILE.duckdb.",
                          E_OUTPUT)
-    fmt = s.format or guess_format(s.input)
+    fmt = s.format or ("jsonl" if s.input == "-" else guess_format(s.input))
     flat = Flattener(s.segments, keep_text=s.keep_text)
     paths = None
     if s.output:
@@ -155,7 +155,7 @@ def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: Non
     if s.db:
         from ..store.duck import Store, StoreSink
 
-        store = Store(s.db)
+        store = Store(s.db, memory_limit="64MB")  # appends only: a small buffer pool keeps memory flat
         store.add_segments(s.segments)
         db_sink = StoreSink(store, source, {"documents": flat.doc_columns(), "mentions": flat.mention_columns(),
                                             "errors": ERROR_COLUMNS})

@@ -158,13 +158,14 @@ def priorities(rows: Sequence[dict], kind: str = "touchpoint", drivers: Optional
                       "suppressed": r["suppressed"]})
     ranked = sorted([i for i in items if i["weighted_satisfaction"] is not None],
                     key=lambda i: (i["weighted_satisfaction"], i["label"]))
-    if ranked:
-        imp_mid = float(np.mean([i["importance"] for i in ranked]))
-        perf_mid = float(np.mean([i["score"] for i in ranked]))
+    # Importance-performance quadrants: important = importance at or above the split (the middle
+    # of the 1-10 scale by default); performing = at or above the touchpoint's own expectation.
+    imp_mid = float(cfg.data.get("quadrants", {}).get("importance_split", 5.5))
     for k, i in enumerate(ranked, 1):
         i["rank"] = k
         i["key_experience"] = k == 1
-        i["quadrant"] = QUADRANTS[(i["importance"] >= imp_mid, i["score"] >= perf_mid)]
+        i["quadrant"] = QUADRANTS[(i["importance"] >= imp_mid, i["satisfaction"] >= 0)]
+    perf_mid = float(np.mean([i["expectation"] for i in ranked])) if ranked else None
     rest = sorted([i for i in items if i["weighted_satisfaction"] is None], key=lambda i: -i["volume"])
     for i in rest:
         i.update(rank=None, key_experience=False, quadrant=None)

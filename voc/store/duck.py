@@ -35,9 +35,11 @@ def _ident(name: str) -> str:
 
 
 class Store:
-    """One DuckDB file. ``Store(path)`` opens or creates it; ``read_only`` for reports."""
+    """One DuckDB file. ``Store(path)`` opens or creates it; ``read_only`` for reports;
+    ``memory_limit`` caps DuckDB's buffer pool (roll-ups over tens of millions of mentions
+    stream within it)."""
 
-    def __init__(self, path, read_only: bool = False):
+    def __init__(self, path, read_only: bool = False, memory_limit: str = "256MB"):
         duckdb = _duckdb()
         self.path = Path(path)
         if read_only and not self.path.exists():
@@ -46,6 +48,9 @@ class Store:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as e:
             raise InputError(f"Cannot open the store {self.path}: {e}", E_OUTPUT) from e
+        # DuckDB's default buffer pool is 80% of RAM; a scoring run only appends, and a cache that
+        # grows with the store would make memory grow with the input.
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
         if not read_only:
             self._create()
 
