@@ -59,3 +59,29 @@ def test_bring_your_own_taxonomy_examples_run(example, tmp_path):
         out = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, (cmd, out.stderr[-2000:])
     assert "## Aspect detection" in out.stdout
+
+
+@pytest.mark.slow
+def test_demo_dump_score_rollup_report(tmp_path):
+    """The README's demo block, command by command: score the bundled demo dump, roll it up,
+    write the report; and the first set-up command's roll-up names the key experience."""
+    block = next(b for b in blocks("bash") if "demo_posts.jsonl" in b and "voc report" in b)
+    outputs = []
+    for line in block.strip().splitlines():
+        args = line.split("#")[0].replace("demo.duckdb", str(tmp_path / "demo.duckdb")).replace(
+            "demo-report.html", str(tmp_path / "demo-report.html")).split()
+        assert args[0] == "voc"
+        out = subprocess.run([sys.executable, "-m", "voc.cli"] + args[1:], cwd=REPO, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, (line, out.stderr[-2000:])
+        outputs.append(out)
+    summary = __import__("json").loads(outputs[0].stdout)
+    assert summary["read"] == summary["scored"] == 3000
+    assert "delivery" in outputs[1].stdout  # the demo's week-9 delivery spike raises an alert
+    html = (tmp_path / "demo-report.html").read_text(encoding="utf-8")
+    assert "<mark" in html and 'src="http' not in html
+    first = next(b for b in blocks("bash") if "pip install -e . && voc score" in b)
+    rollup = first.split("&& voc rollup")[1].split()
+    out = subprocess.run([sys.executable, "-m", "voc.cli", "rollup"] + [a.replace("demo.duckdb", str(
+        tmp_path / "demo.duckdb")) for a in rollup], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "Key experience: service" in out.stdout
