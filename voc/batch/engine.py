@@ -37,7 +37,7 @@ def batched(items: Iterable, n: int) -> Iterator[list]:
 
 def analyze_batch(nlp, rows: Sequence[Row], convert: Convert) -> List:
     """Analyse one batch of rows and convert each (row, Document) pair."""
-    docs = nlp._run([nlp.make_doc(r.text, r.id) for r in rows])
+    docs = nlp.pipe([r.text for r in rows], batch_size=len(rows) or 1, ids=[r.id for r in rows])
     return [convert(r, d) for r, d in zip(rows, docs)]
 
 

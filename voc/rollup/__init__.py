@@ -60,6 +60,17 @@ def journey_scores(source, filters: Optional[Filters] = None, limit: Optional[in
     return journeys(source.journey_rows(filters), limit)
 
 
+def _distinct(items: list, n: int) -> list:
+    """The first ``n`` verbatims with different texts (reposts and templates repeat)."""
+    seen, out = set(), []
+    for v in items:
+        key = (v.get("text") or "").strip().lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return out[:n]
+
+
 def overview(source, kind: str = "touchpoint", bucket: str = "week", filters: Optional[Filters] = None,
              config: Optional[RollupConfig] = None, verbatims: int = 3) -> dict:
     """Everything a report or dashboard shows, in one dict."""
@@ -69,8 +80,8 @@ def overview(source, kind: str = "touchpoint", bucket: str = "week", filters: Op
     verb = {}
     for item in pr["ranking"][:12]:
         lab = item["label"]
-        verb[lab] = {"negative": source.verbatims(kind, lab, filters, "negative", verbatims),
-                     "positive": source.verbatims(kind, lab, filters, "positive", verbatims)}
+        verb[lab] = {pol: _distinct(source.verbatims(kind, lab, filters, pol, 4 * verbatims), verbatims)
+                     for pol in ("negative", "positive")}
     by_channel = rollup(source, kind, ("label", "channel"), None, filters, cfg)
     return {"kind": kind, "priorities": pr, "trends": tr, "verbatims": verb, "by_channel": by_channel,
             "journeys": journey_scores(source, filters, limit=20), "config": cfg.data}
