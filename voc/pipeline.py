@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence
 
 from . import components as C
 from . import resources as R
+from .batch.engine import batched
 from .document import Document
 from .errors import (E_BAD_UNICODE, E_EMPTY, E_INTERNAL, E_MODEL_FILE, E_MODEL_FORMAT, E_MODEL_MISSING, E_NOT_TEXT,
                      E_TOO_LONG, E_UNKNOWN_COMPONENT, InputError, ModelError, VocError)
@@ -117,7 +118,7 @@ class Pipeline:
         """
         items = zip(ids, texts) if ids is not None else ((None, t) for t in texts)
         if n_process == 1:
-            for batch in _batched(items, batch_size):
+            for batch in batched(items, batch_size):
                 yield from self._run([self.make_doc(t, i) for i, t in batch])
         else:
             yield from self._pipe_multiprocess(items, batch_size, n_process)
@@ -206,17 +207,6 @@ class Pipeline:
         except FileNotFoundError as e:
             raise ModelError(f"Model folder {path} is incomplete: {e.filename} is missing.", E_MODEL_FILE) from e
         return cls(comps, meta=meta, max_chars=config.get("max_chars", DEFAULT_MAX_CHARS), path=path)
-
-
-def _batched(items, n):
-    batch = []
-    for it in items:
-        batch.append(it)
-        if len(batch) >= n:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _drop_working_state(row, doc: Document) -> Document:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sys
 import time
 from collections import Counter
@@ -135,7 +136,7 @@ def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: Non
     elif paths and paths["documents"].exists() and not s.force:
         raise InputError(f"{paths['documents']} exists; pass --force to overwrite it.", E_OUTPUT)
 
-    # Read the first row before opening any output: file-level errors leave nothing behind.
+    # Open the input before any output: file-level errors (encoding, header) leave nothing behind.
     reading: dict = {}
     rows = read_records(s.input, fmt, s.text_field, s.id_field, s.fields, s.encoding, stats=reading)
     files = {}
@@ -145,8 +146,6 @@ def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: Non
                 paths[k].unlink(missing_ok=True)
                 parts = paths[k].with_name(paths[k].name + ".parts")
                 if parts.exists():
-                    import shutil
-
                     shutil.rmtree(parts)
         files["documents"] = open_file_sink(paths["documents"], flat.doc_columns(), "documents")
         files["mentions"] = open_file_sink(paths["mentions"], flat.mention_columns(), "mentions")
