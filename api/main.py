@@ -1,14 +1,18 @@
-"""``uvicorn api.main:app`` — voc over HTTP."""
+"""``uvicorn api.main:app`` (or ``voc serve``) — voc over HTTP."""
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import voc
 from api.routes import analyze
 from api.settings import get_settings
-from voc.errors import InputError, ModelError, VocError
+from voc.errors import E_BAD_REQUEST, E_NOT_FOUND, E_TOO_MANY, InputError, ModelError, VocError
 
 
 @asynccontextmanager
@@ -19,20 +23,75 @@ async def lifespan(app: FastAPI):
     yield
 
 
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def _swagger_assets() -> Path | None:
+    try:
+        import swagger_ui_bundle
+    except ImportError:
+        return None
+    return Path(swagger_ui_bundle.swagger_ui_path)
+
+
 def create_app(use_lifespan: bool = True) -> FastAPI:
     app = FastAPI(title="voc", version=voc.__version__, lifespan=lifespan if use_lifespan else None,
-                  description="Voice-of-customer analysis: touchpoints, themes, stage, sentiment, signals.")
+                  description="Voice-of-customer analysis: touchpoints, themes, stage, sentiment, signals.",
+                  docs_url=None, redoc_url=None)
     app.include_router(analyze.router)
 
-    @app.get("/health")
-    def health(request: Request) -> dict:
-        nlp = getattr(request.app.state, "nlp", None)
-        return {"status": "ok" if nlp else "loading", "model": (nlp.meta.get("name") if nlp else None)}
+    assets = _swagger_assets()
+    if assets is not None:  # Swagger UI served from the installed package: /docs works offline
+        from fastapi.staticfiles import StaticFiles
 
+        app.mount("/static/swagger", StaticFiles(directory=assets), name="swagger")
+
+        @app.get("/docs", include_in_schema=False)
+        def docs():
+            return get_swagger_ui_html(openapi_url=app.openapi_url, title="voc API",
+                                       swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                       swagger_css_url="/static/swagger/swagger-ui.css",
+                                       swagger_favicon_url="/static/swagger/favicon-32x32.png")
+
+    @app.get("/health", include_in_schema=False)
+    def health(request: Request) -> dict:
+        """The 0.1 probe, kept for existing deployments: status and model name."""
+        nlp = getattr(request.app.state, "nlp", None)
+        return {"status": "ok" if nlp else "loading", "model": nlp.meta.get("name") if nlp else None}
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz(request: Request):
+        """Readiness: the model is loaded and can take traffic."""
+        nlp = getattr(request.app.state, "nlp", None)
+        if nlp is None:
+            return JSONResponse(status_code=503, content={"status": "loading", "model": None})
+        return {"status": "ready", "model": nlp.meta.get("name"), "version": nlp.meta.get("version")}
+
+    # One error shape for everything: {"error": {"code", "message"}} with the library's codes.
     @app.exception_handler(VocError)
     def voc_error(request: Request, exc: VocError):
-        status = 422 if isinstance(exc, InputError) else (503 if isinstance(exc, ModelError) else 500)
-        return JSONResponse(status_code=status, content={"error": exc.to_dict()})
+        if isinstance(exc, InputError):
+            status = 413 if exc.code == E_TOO_MANY else 422
+        else:
+            status = 503 if isinstance(exc, ModelError) else 500
+        return error_response(status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, exc: RequestValidationError):
+        problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()[:5])
+        return error_response(422, E_BAD_REQUEST, f"The request body does not fit this endpoint ({problems}). "
+                                                  "See /docs for the schema and examples.")
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException):
+        code = E_NOT_FOUND if exc.status_code in (404, 405) else E_BAD_REQUEST
+        return error_response(exc.status_code, code, str(exc.detail))
 
     return app
 

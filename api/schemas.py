@@ -1,23 +1,35 @@
 """Wire schemas, separate from the library's Document."""
 
-from typing import List, Optional
+from typing import Any, List, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_ZH = "菜品味道不错，但是服务员态度太差了，再也不来了"
+EXAMPLE_EN = "The food was great but the waiter was rude."
 
 
 class AnalyzeRequest(BaseModel):
-    text: str = Field(..., description="the customer's text, any length up to the model's max_chars")
-    id: Optional[str] = None
-    tokens: bool = False
-    clauses: bool = False
+    model_config = ConfigDict(json_schema_extra={"examples": [{"text": EXAMPLE_ZH, "id": "wb-001"},
+                                                              {"text": EXAMPLE_EN, "id": "tw-001", "clauses": True}]})
+
+    # Any type, so that a number or null gets the library's E102 like everywhere else.
+    text: Any = Field(..., description="the customer's text (Chinese, English or mixed)")
+    id: Optional[Any] = Field(None, description="your id for the text, echoed in the record")
+    tokens: bool = Field(False, description="include tokens with offsets")
+    clauses: bool = Field(False, description="include clauses with their sentiment")
 
 
 class BatchItem(BaseModel):
-    text: Optional[str] = None
-    id: Optional[str] = None
+    # Any type on purpose: a wrong type gets the item its own coded error (E102), never a 422
+    # for the whole batch.
+    text: Any = Field(None, description="the customer's text")
+    id: Optional[Any] = None
 
 
 class BatchRequest(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [{"text": EXAMPLE_ZH, "id": "1"},
+                                                                         {"text": EXAMPLE_EN, "id": "2"}]}]})
+
     items: List[BatchItem]
 
 
@@ -35,6 +47,7 @@ class Sentiment(BaseModel):
 
 class Tagged(BaseModel):
     id: str
+    parent: Optional[str] = None
     confidence: float
     sentiment: Sentiment
     evidence: List[Span]
@@ -65,8 +78,16 @@ class Record(BaseModel):
     stage: Optional[Stage]
     signals: List[Signal]
     error: Optional[Error]
+    tokens: Optional[List[Span]] = None
+    clauses: Optional[List[dict]] = None
 
 
 class BatchResponse(BaseModel):
     records: List[Record]
     errors: int
+
+
+class ErrorResponse(BaseModel):
+    """Every error the service returns has this one shape, with the library's codes."""
+
+    error: Error

@@ -14,7 +14,7 @@ def client(tiny_nlp):
 
 
 def test_health(client):
-    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/healthz").json()["status"] == "ok"
 
 
 def test_analyze(client):
@@ -35,4 +35,4 @@ def test_batch_scores_good_rows_and_reports_bad(client):
     body = r.json()
     assert r.status_code == 200 and body["errors"] == 2
     assert [(x["id"], (x["error"] or {}).get("code")) for x in body["records"]] == [
-        ("1", None), ("2", "E101"), ("3", "E102"), ("4", None)]
+        ("1", None), ("2", "E101"), ("3", "E103"), ("4", None)]

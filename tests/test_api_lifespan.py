@@ -10,7 +10,8 @@ def test_service_loads_default_model_in_lifespan():
     from api.main import create_app
 
     with TestClient(create_app()) as client:
-        assert client.get("/health").json() == {"status": "ok", "model": "voc-default"}
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/readyz").json()["model"] == "voc-default"
         r = client.post("/v1/analyze", json={"text": "這家店的服務態度很差，再也不來了"})
         body = r.json()
         assert r.status_code == 200 and body["language"] == "zh"

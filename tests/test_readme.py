@@ -85,3 +85,21 @@ def test_demo_dump_score_rollup_report(tmp_path):
     out = subprocess.run([sys.executable, "-m", "voc.cli", "rollup"] + [a.replace("demo.duckdb", str(
         tmp_path / "demo.duckdb")) for a in rollup], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and "Key experience: service" in out.stdout
+
+
+@pytest.mark.slow
+def test_output_record_example_is_what_the_model_says(nlp):
+    """The README's sample record is valid JSON, is the shipped model's record of sample post
+    wb-001, and every evidence span is text[start:end] of that post."""
+    import json
+
+    [block] = [b for b in blocks("json") if '"wb-001"' in b]
+    record = json.loads(block)
+    sample = next(json.loads(line) for line in (REPO / "data/samples/posts.jsonl").read_text(
+        encoding="utf-8").splitlines() if '"wb-001"' in line)
+    text = sample["text"]
+    for kind in ("touchpoints", "themes", "signals"):
+        for item in record[kind]:
+            for span in item["evidence"]:
+                assert text[span["start"]:span["end"]] == span["text"], span
+    assert nlp(text, id="wb-001").to_dict() == record

@@ -51,6 +51,15 @@ stderr; the summary as JSON on stdout.
 
 exit status: 0 every row scored; 1 some rows are in the errors table; 2 usage error."""
 
+SERVE_EPILOG = """\
+examples:
+  voc serve --host 127.0.0.1 --port 8000
+  curl -s localhost:8000/healthz
+  curl -s localhost:8000/v1/analyze -H 'content-type: application/json' -d '{"text": "送餐太慢了，汤都洒了"}'
+  open http://127.0.0.1:8000/docs                    # OpenAPI docs, served offline
+
+needs the [api] extra: pip install -e ".[api]"."""
+
 ROLLUP_EPILOG = """\
 examples:
   voc rollup --db voc.duckdb                                   # priorities: key experience first
@@ -176,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
     _rollup_args(rp)
     rp.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file to write")
     rp.add_argument("--title", metavar="TEXT", help="report title")
+
+    sv = sub.add_parser("serve", help="serve the HTTP API (uvicorn): analyze, and the /docs",
+                        description="Start the voc HTTP service (the api/ package on uvicorn) with the shipped "
+                                    "default model, or --model. Settings also come from VOC_* environment variables.",
+                        epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sv.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    sv.add_argument("--workers", type=int, default=1, metavar="N", help="uvicorn worker processes (default: 1)")
+    sv.add_argument("-m", "--model", metavar="PATH", help="model folder (default: the shipped voc-default)")
+    sv.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
 
     i = sub.add_parser("info", help="show the model's name, version, labels and metrics",
                        description="Print a model's meta.json summary.")
@@ -370,6 +389,22 @@ def _table(rows, cols) -> str:
     return "\n".join([line(cols), line(["-" * w for w in width])] + [line(r) for r in cells])
 
 
+def _serve(args) -> int:
+    from .errors import E_DEPENDENCY, DependencyError
+
+    try:
+        import uvicorn
+
+        import api.main  # noqa: F401  - the service is the api/ face, shipped next to the library
+    except ImportError as e:
+        raise DependencyError(f"voc serve needs the HTTP extra ({e.name} is missing): pip install 'voc[api]'.",
+                              E_DEPENDENCY) from e
+    if args.model:
+        os.environ["VOC_MODEL_PATH"] = str(Path(args.model).resolve())
+    uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+    return EXIT_OK
+
+
 def _report(args, parser) -> int:
     from .report import write_report
 
@@ -402,6 +437,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             return _report(args, parser)
         if args.command == "info":
             return _info(args)
+        if args.command == "serve":
+            return _serve(args)
         if args.command == "taxonomy":
             if args.taxonomy_command != "check":
                 print("voc taxonomy: give an action, e.g. `voc taxonomy check FILE` (see voc taxonomy --help)",

@@ -43,6 +43,8 @@ E_TOO_LONG = "E105"       # text longer than max_chars (analysed after truncatio
 E_TOO_MANY = "E106"       # a request or batch larger than the service's limit
 E_BAD_UNICODE = "E107"    # lone surrogates in the text (replaced by U+FFFD, then analysed)
 E_BAD_BYTES = "E108"      # the record's bytes do not decode in the file's encoding (not analysed)
+E_BAD_REQUEST = "E110"    # an HTTP request body that is not JSON or does not fit the endpoint's schema
+E_NOT_FOUND = "E111"      # an HTTP path or resource that does not exist
 E_BAD_TIME = "E109"       # the time field does not parse (the record is scored without a time)
 E_INTERNAL = "E199"       # an unexpected failure inside the pipeline for this record
 

@@ -75,6 +75,8 @@ class Pipeline:
         ``text`` may also be a :class:`VocError` (a row the reader could not parse): the
         Document then carries that error, so it keeps its place in the output.
         """
+        if isinstance(id, str) and R.SURROGATE_RE.search(id):
+            id = R.SURROGATE_RE.sub("\ufffd", id)  # ids are echoed in UTF-8 output too
         if isinstance(text, VocError):
             doc = Document("", id=id)
             doc.error = text.to_dict()

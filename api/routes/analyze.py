@@ -1,26 +1,34 @@
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 
 import voc
 from api.deps import get_nlp
-from api.schemas import AnalyzeRequest, BatchRequest, BatchResponse
+from api.schemas import AnalyzeRequest, BatchRequest, BatchResponse, ErrorResponse, Record
 from api.settings import Settings, get_settings
+from voc.errors import E_MISSING_FIELD, E_TOO_MANY, InputError
 
 router = APIRouter(prefix="/v1", tags=["analyze"])
+ERRORS = {413: {"model": ErrorResponse, "description": "too many items (E106)"},
+          422: {"model": ErrorResponse, "description": "invalid text or body (E101, E102, E110)"}}
 
 
-@router.post("/analyze")
+@router.post("/analyze", response_model=Record, response_model_exclude_unset=True, responses=ERRORS)
 def analyze(req: AnalyzeRequest, nlp: voc.Pipeline = Depends(get_nlp)) -> dict:
     """Analyse one text. Empty text → 422 with the library's error code."""
-    doc = nlp(req.text, id=req.id)
+    doc = nlp(req.text, id=None if req.id is None else str(req.id))
     return doc.to_dict(tokens=req.tokens, clauses=req.clauses)
 
 
-@router.post("/analyze/batch", response_model=BatchResponse)
+@router.post("/analyze/batch", response_model=BatchResponse, response_model_exclude_unset=True, responses=ERRORS)
 def analyze_batch(req: BatchRequest, nlp: voc.Pipeline = Depends(get_nlp),
                   settings: Settings = Depends(get_settings)) -> dict:
-    """Analyse many texts; a bad item gets its own coded error and the rest are scored."""
+    """Analyse many texts; a bad item gets its own coded error and the rest are scored, as with
+    the CLI: a non-string text is E102, an item without ``text`` E103."""
     if len(req.items) > settings.max_batch:
-        raise HTTPException(413, detail={"code": "E106", "message": f"At most {settings.max_batch} items per "
-                                         "request; split the batch or use `voc analyze --input` for files."})
-    docs = list(nlp.pipe([it.text for it in req.items], ids=[it.id for it in req.items]))
+        raise InputError(f"At most {settings.max_batch} items per request, got {len(req.items)}; split the batch "
+                         "or use `voc score` for files.", E_TOO_MANY)
+    texts = [it.text if "text" in it.model_fields_set else
+             InputError("The item has no \"text\" field; send {\"text\": \"...\"}.", E_MISSING_FIELD)
+             for it in req.items]
+    ids = [None if it.id is None else str(it.id) for it in req.items]
+    docs = list(nlp.pipe(texts, ids=ids))
     return {"records": [d.to_dict() for d in docs], "errors": sum(d.error is not None for d in docs)}
