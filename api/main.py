@@ -10,17 +10,26 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import voc
-from api.routes import analyze
+from api.metrics import CONTENT_TYPE_LATEST, Metrics
+from api.routes import analyze, documents, rollups
+from api.security import AuthError
 from api.settings import get_settings
-from voc.errors import E_BAD_REQUEST, E_NOT_FOUND, E_TOO_MANY, InputError, ModelError, VocError
+from voc.errors import E_AUTH, E_BAD_REQUEST, E_NOT_FOUND, E_TOO_MANY, InputError, ModelError, VocError
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
-    nlp = voc.load(get_settings().model_path)   # once, not at import
+    settings = get_settings()
+    nlp = voc.load(settings.model_path)         # once, not at import
     nlp("预热 warm-up")                          # jieba and OpenCC initialise lazily: pay it before traffic
     app.state.nlp = nlp
-    yield
+    from voc.store import Store
+
+    app.state.store = Store(settings.store_path)  # one writer per file: run the service with one process
+    try:
+        yield
+    finally:
+        app.state.store.close()
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -40,6 +49,33 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
                   description="Voice-of-customer analysis: touchpoints, themes, stage, sentiment, signals.",
                   docs_url=None, redoc_url=None)
     app.include_router(analyze.router)
+    app.include_router(documents.router)
+    app.include_router(rollups.router)
+    settings = get_settings()
+    metrics = app.state.metrics = Metrics()
+    app.middleware("http")(metrics.middleware())
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        size = request.headers.get("content-length")
+        if size and size.isdigit() and int(size) > settings.max_body_bytes:
+            metrics.errors.labels(E_TOO_MANY).inc()
+            return error_response(413, E_TOO_MANY, f"The request body has {int(size):,} bytes; at most "
+                                                   f"{settings.max_body_bytes:,} (VOC_MAX_BODY_BYTES).")
+        return await call_next(request)
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["content-type", "x-api-key", "authorization"])
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus():
+        from fastapi.responses import Response
+
+        return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     assets = _swagger_assets()
     if assets is not None:  # Swagger UI served from the installed package: /docs works offline
@@ -76,7 +112,10 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
     # One error shape for everything: {"error": {"code", "message"}} with the library's codes.
     @app.exception_handler(VocError)
     def voc_error(request: Request, exc: VocError):
-        if isinstance(exc, InputError):
+        metrics.errors.labels(exc.code).inc()
+        if isinstance(exc, AuthError):
+            status = 401 if exc.code == E_AUTH else 403
+        elif isinstance(exc, InputError):
             status = 413 if exc.code == E_TOO_MANY else 422
         else:
             status = 503 if isinstance(exc, ModelError) else 500
@@ -84,6 +123,7 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, exc: RequestValidationError):
+        metrics.errors.labels(E_BAD_REQUEST).inc()
         problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()[:5])
         return error_response(422, E_BAD_REQUEST, f"The request body does not fit this endpoint ({problems}). "
                                                   "See /docs for the schema and examples.")

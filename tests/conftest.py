@@ -48,6 +48,12 @@ def tiny_nlp(tmp_path_factory):
     return fit_small(texts, sents, tps, ["product", "service", "delivery"], TINY_LEXICONS, d / "userdict.txt")
 
 
+@pytest.fixture(autouse=True)
+def _service_store_in_tmp(tmp_path, monkeypatch):
+    """A service started by a test keeps its DuckDB store in the test's folder, not the checkout."""
+    monkeypatch.setenv("VOC_STORE_PATH", str(tmp_path / "service.duckdb"))
+
+
 @pytest.fixture
 def use_tiny(tiny_nlp, monkeypatch):
     """Route the CLI's model loading to the tiny test pipeline."""

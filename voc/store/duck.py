@@ -61,6 +61,12 @@ class Store:
         self.con.execute("CREATE TABLE IF NOT EXISTS runs (source VARCHAR, input VARCHAR, started_at TIMESTAMP, "
                          "finished_at TIMESTAMP, summary VARCHAR)")
 
+    def cursor(self) -> "Store":
+        """A view of this store on its own DuckDB cursor, for one thread (a web request)."""
+        view = object.__new__(Store)
+        view.path, view.con = self.path, self.con.cursor()
+        return view
+
     def columns(self, table: str) -> List[str]:
         return [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
 

@@ -1,0 +1,36 @@
+"""Prometheus metrics (prometheus-client): requests, latency, documents scored, errors."""
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST  # noqa: F401  (re-exported for the route)
+
+
+class Metrics:
+    """One registry per app, so tests can build many apps."""
+
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        self.requests = Counter("voc_requests_total", "HTTP requests", ["method", "route", "status"],
+                                registry=self.registry)
+        self.latency = Histogram("voc_request_seconds", "Server time per request", ["route"],
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10),
+                                 registry=self.registry)
+        self.documents = Counter("voc_documents_scored_total", "Texts analysed", registry=self.registry)
+        self.errors = Counter("voc_errors_total", "Coded errors returned or recorded", ["code"],
+                              registry=self.registry)
+
+    def middleware(self):
+        async def record(request, call_next):
+            t = time.perf_counter()
+            response = await call_next(request)
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.requests.labels(request.method, path, str(response.status_code)).inc()
+            self.latency.labels(path).observe(time.perf_counter() - t)
+            return response
+
+        return record
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
