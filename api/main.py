@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import voc
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
-from api.routes import analyze, documents, rollups
+from api.routes import analyze, documents, jobs, rollups
 from api.security import AuthError
 from api.settings import get_settings
 from voc.errors import E_AUTH, E_BAD_REQUEST, E_NOT_FOUND, E_TOO_MANY, InputError, ModelError, VocError
@@ -51,6 +51,7 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
     app.include_router(analyze.router)
     app.include_router(documents.router)
     app.include_router(rollups.router)
+    app.include_router(jobs.router)
     settings = get_settings()
     metrics = app.state.metrics = Metrics()
     app.middleware("http")(metrics.middleware())
@@ -58,10 +59,11 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
         size = request.headers.get("content-length")
-        if size and size.isdigit() and int(size) > settings.max_body_bytes:
+        limit = settings.max_upload_bytes if request.url.path == "/v1/jobs" else settings.max_body_bytes
+        if size and size.isdigit() and int(size) > limit:
             metrics.errors.labels(E_TOO_MANY).inc()
             return error_response(413, E_TOO_MANY, f"The request body has {int(size):,} bytes; at most "
-                                                   f"{settings.max_body_bytes:,} (VOC_MAX_BODY_BYTES).")
+                                                   f"{limit:,} (VOC_MAX_BODY_BYTES, VOC_MAX_UPLOAD_BYTES).")
         return await call_next(request)
 
     if settings.cors_origins:
@@ -115,6 +117,8 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
         metrics.errors.labels(exc.code).inc()
         if isinstance(exc, AuthError):
             status = 401 if exc.code == E_AUTH else 403
+        elif exc.code == E_NOT_FOUND:
+            status = 404
         elif isinstance(exc, InputError):
             status = 413 if exc.code == E_TOO_MANY else 422
         else:

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     cors_origins: str = ""                 # comma-separated origins allowed by CORS ("*" for any)
     redact_pii: bool = True                # mask phones, e-mails, ID and card numbers before storing
     log_texts: bool = False                # customer text never reaches the logs unless this is set
+    jobs_dir: str = "voc-jobs"             # uploaded files and their scored tables
+    max_upload_bytes: int = 2_000_000_000  # larger uploads: 413 E106
 
     @property
     def keys(self) -> List[str]:

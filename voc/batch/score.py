@@ -105,10 +105,11 @@ class _Checkpoint:
         self.path.unlink(missing_ok=True)
 
 
-def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: None) -> dict:
+def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: None,
+               on_progress: Optional[Callable[[int], None]] = None) -> dict:
     """Score ``s.input`` into the outputs of ``s``; returns the run summary (counts reconcile:
     ``read == scored + errors``). Raises :class:`InputError` for usage problems before any
-    row is analysed."""
+    row is analysed. ``on_progress(rows_done)`` is called after every batch."""
     if not s.output and not s.db:
         raise InputError("Nothing to write: give --output FILE (.jsonl or .parquet) and/or --db FILE.duckdb.",
                          E_OUTPUT)
@@ -213,6 +214,8 @@ def score_file(nlp, s: ScoreSettings, log: Callable[[str], None] = lambda m: Non
         if bar is not None:
             bar.update(len(out))
             bar.refresh_total()
+        if on_progress is not None:
+            on_progress(done)
         if since >= s.checkpoint_every:
             checkpoint(done, last_row)
             since = 0
