@@ -26,8 +26,13 @@ class Metrics:
             response = await call_next(request)
             route = request.scope.get("route")
             path = getattr(route, "path", "unmatched")
+            took = time.perf_counter() - t
             self.requests.labels(request.method, path, str(response.status_code)).inc()
-            self.latency.labels(path).observe(time.perf_counter() - t)
+            self.latency.labels(path).observe(took)
+            # Server time for clients and benches: the whole request inside the app (queue included),
+            # next to any finer entries a route added (analyze;dur=...).
+            timing = response.headers.get("server-timing")
+            response.headers["server-timing"] = f"app;dur={took * 1000:.3f}" + (f", {timing}" if timing else "")
             return response
 
         return record

@@ -13,10 +13,11 @@ class AnalyzeRequest(BaseModel):
                                                               {"text": EXAMPLE_EN, "id": "tw-001", "clauses": True}]})
 
     # Any type, so that a number or null gets the library's E102 like everywhere else.
-    text: Any = Field(..., description="the customer's text (Chinese, English or mixed)")
+    text: Any = Field(..., description="the customer's text (Chinese, English or mixed)",
+                      json_schema_extra={"type": "string", "minLength": 1, "pattern": "\\S"})
     id: Optional[Any] = Field(None, description="your id for the text, echoed in the record")
-    tokens: bool = Field(False, description="include tokens with offsets")
-    clauses: bool = Field(False, description="include clauses with their sentiment")
+    tokens: bool = Field(False, strict=True, description="include tokens with offsets")
+    clauses: bool = Field(False, strict=True, description="include clauses with their sentiment")
 
 
 class BatchItem(BaseModel):

@@ -73,10 +73,11 @@ def test_ingest_is_idempotent_and_rollups_match_the_library(client):
 
 def test_bad_rollup_requests_are_coded(client):
     client.post("/v1/documents", json={"documents": DOCS[:3]}, headers=KEY)
-    for params in ({"by": "label,brand"}, {"bucket": "fortnight"}, {"from": "yesterday"},
-                   {"segment": "nope:1"}, {"segment": "city"}):
+    for params, code in (({"by": "label,brand"}, "E408"), ({"segment": "nope:1"}, "E408"),
+                         ({"segment": "city"}, "E408"), ({"bucket": "fortnight"}, "E110"),
+                         ({"from": "yesterday"}, "E110"), ({"from": "2026-13-45"}, "E408")):
         r = client.get("/v1/rollups", params=params, headers=KEY)
-        assert r.status_code == 422 and r.json()["error"]["code"] == "E408", (params, r.text)
+        assert r.status_code == 422 and r.json()["error"]["code"] == code, (params, r.text)
     r = client.get("/v1/rollups", params={"kind": "banana"}, headers=KEY)
     assert r.status_code == 422 and r.json()["error"]["code"] == "E110"
 

@@ -1,4 +1,7 @@
-from fastapi import APIRouter, Depends, Request
+import threading
+import time
+
+from fastapi import APIRouter, Depends, Request, Response
 
 import voc
 from api.deps import count_scored, get_nlp
@@ -8,15 +11,25 @@ from api.settings import Settings, get_settings
 from voc.errors import E_MISSING_FIELD, E_TOO_MANY, InputError
 
 router = APIRouter(prefix="/v1", tags=["analyze"], dependencies=[Depends(require_read)])
-ERRORS = {413: {"model": ErrorResponse, "description": "too many items (E106)"},
+# Analysis is CPU-bound Python: one request at a time per process. Forty threadpool threads taking
+# turns on the GIL made every request as slow as all of them together; a lock keeps each one
+# short and the queue outside it. Scale with worker processes (voc serve --workers).
+ANALYZE_LOCK = threading.Lock()
+ERRORS = {400: {"model": ErrorResponse, "description": "a body that is not UTF-8 JSON (E110)"},
+          401: {"model": ErrorResponse, "description": "no valid API key (E112)"},
+          413: {"model": ErrorResponse, "description": "too many items (E106)"},
           422: {"model": ErrorResponse, "description": "invalid text or body (E101, E102, E110)"}}
 
 
 @router.post("/analyze", response_model=Record, response_model_exclude_unset=True, responses=ERRORS)
-def analyze(req: AnalyzeRequest, request: Request, nlp: voc.Pipeline = Depends(get_nlp)) -> dict:
+def analyze(req: AnalyzeRequest, request: Request, response: Response,
+            nlp: voc.Pipeline = Depends(get_nlp)) -> dict:
     """Analyse one text. Empty text → 422 with the library's error code."""
-    doc = nlp(req.text, id=None if req.id is None else str(req.id))
-    rec = doc.to_dict(tokens=req.tokens, clauses=req.clauses)
+    with ANALYZE_LOCK:
+        t = time.perf_counter()
+        doc = nlp(req.text, id=None if req.id is None else str(req.id))
+        rec = doc.to_dict(tokens=req.tokens, clauses=req.clauses)
+        response.headers["server-timing"] = f"analyze;dur={(time.perf_counter() - t) * 1000:.3f}"
     count_scored(request, [rec])
     return rec
 
@@ -33,6 +46,7 @@ def analyze_batch(req: BatchRequest, request: Request, nlp: voc.Pipeline = Depen
              InputError("The item has no \"text\" field; send {\"text\": \"...\"}.", E_MISSING_FIELD)
              for it in req.items]
     ids = [None if it.id is None else str(it.id) for it in req.items]
-    records = [d.to_dict() for d in nlp.pipe(texts, ids=ids)]
+    with ANALYZE_LOCK:
+        records = [d.to_dict() for d in nlp.pipe(texts, ids=ids)]
     count_scored(request, records)
     return {"records": records, "errors": sum(r["error"] is not None for r in records)}

@@ -29,12 +29,13 @@ RESERVED = {"id", "row", "text", "source", "time", "channel", "customer", "reach
 
 
 class DocumentIn(BaseModel):
-    id: Any = Field(..., description="your id; sending the same id again replaces the document")
+    id: Any = Field(..., description="your id (string or number); sending the same id again replaces the document",
+                    json_schema_extra={"type": ["string", "integer"]})
     text: Any = Field(None, description="the customer's text")
     time: Optional[Any] = Field(None, description="ISO-8601 or epoch seconds")
     channel: Optional[str] = None
     customer: Optional[str] = None
-    reach: Optional[float] = Field(None, description="followers, likes or reposts (word of mouth)")
+    reach: Optional[float] = Field(None, strict=True, ge=0, description="followers, likes or reposts (word of mouth)")
     segments: Dict[str, Optional[str]] = Field(default_factory=dict, description="brand, region, store, ...")
 
 
@@ -49,8 +50,8 @@ class IngestRequest(BaseModel):
 
 
 @router.post("/documents", dependencies=[Depends(require_write)],
-             responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-                        422: {"model": ErrorResponse}})
+             responses={400: {"model": ErrorResponse}, 401: {"model": ErrorResponse}, 403: {"model": ErrorResponse},
+                        413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}})
 def ingest(req: IngestRequest, request: Request, nlp: voc.Pipeline = Depends(get_nlp), store=Depends(get_store),
            settings: Settings = Depends(get_settings)) -> dict:
     """Analyse documents and store them with their mentions (source ``api``). Idempotent on
@@ -65,6 +66,11 @@ def ingest(req: IngestRequest, request: Request, nlp: voc.Pipeline = Depends(get
     if bad:
         raise InputError(f"Segment names must be lower-case letters, digits and _ (and not one of the record's "
                          f"own fields): {', '.join(bad)}.", E_BAD_REQUEST)
+    bad_ids = [i for i, d in enumerate(req.documents) if isinstance(d.id, bool) or not isinstance(d.id, (str, int))
+               or str(d.id) == ""]
+    if bad_ids:
+        raise InputError(f"Every document needs an id, a non-empty string or an integer (documents "
+                         f"{', '.join(map(str, bad_ids[:10]))}).", E_BAD_REQUEST)
     ids = [str(d.id) for d in req.documents]
     if len(set(ids)) != len(ids):
         raise InputError("Each id may appear once per request.", E_BAD_REQUEST)

@@ -11,7 +11,12 @@ from api.security import require_read
 from voc.errors import E_ROLLUP, InputError
 from voc.rollup import BUCKETS, Filters, RollupConfig, StoreSource, prioritize, rollup, trends
 
-router = APIRouter(prefix="/v1", tags=["roll-ups"], dependencies=[Depends(require_read)])
+from api.schemas import ErrorResponse  # noqa: E402
+
+router = APIRouter(prefix="/v1", tags=["roll-ups"], dependencies=[Depends(require_read)],
+                   responses={401: {"model": ErrorResponse, "description": "no valid API key (E112)"},
+                              422: {"model": ErrorResponse, "description": "an unknown dimension, segment or "
+                                    "date (E408), or a parameter outside its pattern (E110)"}})
 
 
 def _when(x: Optional[str], name: str) -> Optional[datetime]:
@@ -23,9 +28,14 @@ def _when(x: Optional[str], name: str) -> Optional[datetime]:
         raise InputError(f"{name}={x!r} is not an ISO date such as 2026-11-01.", E_ROLLUP) from None
 
 
-def filters(start: Optional[str] = Query(None, alias="from", description="first day included (ISO)"),
-            end: Optional[str] = Query(None, alias="to", description="first day excluded (ISO)"),
-            channel: Optional[str] = None, language: Optional[str] = None, source: Optional[str] = None,
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$"
+
+
+def filters(start: Optional[str] = Query(None, alias="from", description="first day included (ISO)",
+                                         pattern=ISO_DAY),
+            end: Optional[str] = Query(None, alias="to", description="first day excluded (ISO)", pattern=ISO_DAY),
+            channel: Optional[str] = None, language: Optional[str] = Query(None, pattern="^(zh|en|mixed|other)$"),
+            source: Optional[str] = None,
             touchpoint: Optional[List[str]] = Query(None, description="only these labels (repeat)"),
             segment: Optional[List[str]] = Query(None, description="COLUMN:VALUE (repeat)")) -> Filters:
     segs = {}
@@ -51,8 +61,10 @@ def _check_segments(src: StoreSource, f: Filters) -> None:
 
 @router.get("/rollups")
 def get_rollups(kind: str = Query("touchpoint", pattern="^(touchpoint|theme)$"),
-                by: str = Query("label", description="comma-separated: label, channel, language, source, segments"),
-                bucket: Optional[str] = Query(None, description=f"time bucket: {', '.join(BUCKETS)}"),
+                by: str = Query("label", description="comma-separated: label, channel, language, source, segments",
+                                pattern=r"^[a-z][a-z0-9_]*(,[a-z][a-z0-9_]*)*$"),
+                bucket: Optional[str] = Query(None, description=f"time bucket: {', '.join(BUCKETS)}",
+                                              pattern="^(day|week|month|quarter|year)$"),
                 min_volume: Optional[int] = Query(None, ge=1), f: Filters = Depends(filters),
                 store=Depends(get_store)) -> dict:
     """Volume, share of voice, net sentiment, 0–10 score with 95% interval, reach-weighted
