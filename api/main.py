@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import voc
 from api.metrics import CONTENT_TYPE_LATEST, Metrics
-from api.routes import analyze, documents, jobs, rollups
+from api.routes import analyze, dashboard, documents, jobs, rollups
 from api.security import AuthError
 from api.settings import get_settings
 from voc.errors import E_AUTH, E_BAD_REQUEST, E_NOT_FOUND, E_TOO_MANY, InputError, ModelError, VocError
@@ -23,13 +23,12 @@ async def lifespan(app: FastAPI):
     nlp = voc.load(settings.model_path)         # once, not at import
     nlp("预热 warm-up")                          # jieba and OpenCC initialise lazily: pay it before traffic
     app.state.nlp = nlp
-    from voc.store import Store
-
-    app.state.store = Store(settings.store_path)  # one writer per file: run the service with one process
+    app.state.store_path = settings.store_path   # opened on the first store request (see api.deps.get_store)
     try:
         yield
     finally:
-        app.state.store.close()
+        if getattr(app.state, "store", None) is not None:
+            app.state.store.close()
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -52,6 +51,8 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(rollups.router)
     app.include_router(jobs.router)
+    app.include_router(dashboard.router)
+    app.mount("/static/dashboard", dashboard.static_files(), name="dashboard")  # the page at / and its assets
     settings = get_settings()
     metrics = app.state.metrics = Metrics()
     app.middleware("http")(metrics.middleware())
@@ -129,13 +130,15 @@ def create_app(use_lifespan: bool = True) -> FastAPI:
     def validation_error(request: Request, exc: RequestValidationError):
         metrics.errors.labels(E_BAD_REQUEST).inc()
         problems = "; ".join(f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()[:5])
-        return error_response(422, E_BAD_REQUEST, f"The request body does not fit this endpoint ({problems}). "
+        return error_response(422, E_BAD_REQUEST, f"The request does not fit this endpoint ({problems}). "
                                                   "See /docs for the schema and examples.")
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException):
         code = E_NOT_FOUND if exc.status_code in (404, 405) else E_BAD_REQUEST
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Allow on a 405
+        return response
 
     return app
 
