@@ -1,5 +1,6 @@
 """Prometheus metrics (prometheus-client): requests, latency, documents scored, errors."""
 
+import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -38,4 +39,13 @@ class Metrics:
         return record
 
     def render(self) -> bytes:
+        # With several uvicorn workers (voc serve --workers N sets PROMETHEUS_MULTIPROC_DIR), each
+        # process writes its values to files there; a scrape, whichever worker answers it, adds
+        # them up.
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
         return generate_latest(self.registry)

@@ -401,6 +401,10 @@ def _serve(args) -> int:
                               E_DEPENDENCY) from e
     if args.model:
         os.environ["VOC_MODEL_PATH"] = str(Path(args.model).resolve())
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import tempfile  # /metrics adds up every worker's counters from files here
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="voc-metrics-")
     uvicorn.run("api.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     return EXIT_OK
 
