@@ -13,6 +13,7 @@ class Settings(BaseSettings):
     store_path: str = "voc.duckdb"         # the DuckDB store that ingest fills and roll-ups read
     max_batch: int = 1000                  # items per /v1/analyze/batch or /v1/documents request
     max_body_bytes: int = 10_000_000       # larger request bodies: 413 E106
+    max_text_chars: int = 20_000           # longer texts: 422 E115 (a batch item gets its own E115)
     api_keys: str = ""                     # comma-separated; unset: reads are open, writes refused
     cors_origins: str = ""                 # comma-separated origins allowed by CORS ("*" for any)
     redact_pii: bool = True                # mask phones, e-mails, ID and card numbers before storing

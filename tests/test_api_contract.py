@@ -109,3 +109,16 @@ def test_probes(client):
     assert client.get("/readyz").json()["status"] == "ready"
     app = create_app(use_lifespan=False)
     assert TestClient(app).get("/readyz").status_code == 503
+
+
+def test_text_length_limit(tiny_nlp):
+    from api.settings import Settings, get_settings
+
+    app = create_app(use_lifespan=False)
+    app.state.nlp = tiny_nlp
+    app.dependency_overrides[get_settings] = lambda: Settings(max_text_chars=50)
+    c = TestClient(app, raise_server_exceptions=False)
+    _shape(c.post("/v1/analyze", json={"text": "rude waiter " * 10}), 422, "E115")
+    assert c.post("/v1/analyze", json={"text": "rude waiter"}).status_code == 200
+    r = c.post("/v1/analyze/batch", json={"items": [{"text": "rude waiter " * 10}, {"text": "great food"}]}).json()
+    assert [x["error"] and x["error"]["code"] for x in r["records"]] == ["E115", None]

@@ -48,6 +48,7 @@ E_NOT_FOUND = "E111"      # an HTTP path or resource that does not exist
 E_AUTH = "E112"           # an HTTP request without a valid API key (401)
 E_WRITES_DISABLED = "E113"  # a write request to a service with no API keys configured (403)
 E_JOB_NOT_DONE = "E114"   # a job's results were asked for before it finished (409)
+E_TEXT_TOO_LONG = "E115"  # a text over the service's VOC_MAX_TEXT_CHARS (422; the item is not analysed)
 E_BAD_TIME = "E109"       # the time field does not parse (the record is scored without a time)
 E_INTERNAL = "E199"       # an unexpected failure inside the pipeline for this record
 

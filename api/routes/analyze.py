@@ -8,7 +8,15 @@ from api.deps import count_scored, get_nlp
 from api.security import require_read
 from api.schemas import AnalyzeRequest, BatchRequest, BatchResponse, ErrorResponse, Record
 from api.settings import Settings, get_settings
-from voc.errors import E_MISSING_FIELD, E_TOO_MANY, InputError
+from voc.errors import E_MISSING_FIELD, E_TEXT_TOO_LONG, E_TOO_MANY, InputError
+
+
+def too_long(text, limit: int):
+    """An E115 error for a text over the service's limit, else None."""
+    if isinstance(text, str) and len(text) > limit:
+        return InputError(f"The text has {len(text):,} characters; this service takes at most {limit:,} "
+                          "(VOC_MAX_TEXT_CHARS). Split it, or score files with `voc score`.", E_TEXT_TOO_LONG)
+    return None
 
 router = APIRouter(prefix="/v1", tags=["analyze"], dependencies=[Depends(require_read)])
 # Analysis is CPU-bound Python: one request at a time per process. Forty threadpool threads taking
@@ -23,8 +31,11 @@ ERRORS = {400: {"model": ErrorResponse, "description": "a body that is not UTF-8
 
 @router.post("/analyze", response_model=Record, response_model_exclude_unset=True, responses=ERRORS)
 def analyze(req: AnalyzeRequest, request: Request, response: Response,
-            nlp: voc.Pipeline = Depends(get_nlp)) -> dict:
+            nlp: voc.Pipeline = Depends(get_nlp), settings: Settings = Depends(get_settings)) -> dict:
     """Analyse one text. Empty text → 422 with the library's error code."""
+    err = too_long(req.text, settings.max_text_chars)
+    if err is not None:
+        raise err
     with ANALYZE_LOCK:
         t = time.perf_counter()
         doc = nlp(req.text, id=None if req.id is None else str(req.id))
@@ -42,7 +53,7 @@ def analyze_batch(req: BatchRequest, request: Request, nlp: voc.Pipeline = Depen
     if len(req.items) > settings.max_batch:
         raise InputError(f"At most {settings.max_batch} items per request, got {len(req.items)}; split the batch "
                          "or use `voc score` for files.", E_TOO_MANY)
-    texts = [it.text if "text" in it.model_fields_set else
+    texts = [(too_long(it.text, settings.max_text_chars) or it.text) if "text" in it.model_fields_set else
              InputError("The item has no \"text\" field; send {\"text\": \"...\"}.", E_MISSING_FIELD)
              for it in req.items]
     ids = [None if it.id is None else str(it.id) for it in req.items]

@@ -76,8 +76,10 @@ def ingest(req: IngestRequest, request: Request, nlp: voc.Pipeline = Depends(get
         raise InputError("Each id may appear once per request.", E_BAD_REQUEST)
     masked = 0
     texts = []
+    from api.routes.analyze import too_long
+
     for d in req.documents:
-        t = d.text
+        t = too_long(d.text, settings.max_text_chars) or d.text
         if settings.redact_pii and isinstance(t, str):
             t, spans = redact(t)
             masked += bool(spans)

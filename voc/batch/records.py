@@ -18,7 +18,7 @@ from ..io import Row, clean_str
 
 # Errors that leave a record unscored (it goes to the errors table); any other error code
 # on a Document is a warning on a scored record (E105 truncated, E107 lone surrogates).
-FATAL = frozenset({"E101", "E102", "E103", "E104", "E108", "E199"})
+FATAL = frozenset({"E101", "E102", "E103", "E104", "E108", "E115", "E199"})
 
 ROLE_FIELDS = ("time", "channel", "customer", "reach")
 DOC_COLUMNS = ("row", "id", "time", "channel", "customer", "reach", "text", "language", "sentiment",
