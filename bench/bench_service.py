@@ -117,14 +117,15 @@ def bench_load_wrk(a) -> dict:
         mem0 = _memory(p.pid)[0]
         subprocess.run(["wrk", "-t2", f"-c{a.clients}", "-d3s", "-s", script, url], capture_output=True)  # warm-up
         mem1 = _memory(p.pid)[0]
+        pace = [] if not a.rate else ["--", f"{1000.0 * a.clients / a.rate:.3f}"]  # ms between a connection's requests
         out = subprocess.run(["wrk", "-t2", f"-c{a.clients}", f"-d{int(a.seconds)}s", "--timeout", "10s", "-s",
-                              script, url], capture_output=True, text=True).stdout
+                              script, url] + pace, capture_output=True, text=True).stdout
         mem2 = _memory(p.pid)[0]
     finally:
         p.terminate()
         p.wait(10)
     res = json.loads(out.split("WRKJSON ", 1)[1].splitlines()[0])
-    return {"bench": "load-wrk", "workers": a.workers, "clients": a.clients, **res,
+    return {"bench": "load-wrk", "workers": a.workers, "clients": a.clients, "rate": a.rate or None, **res,
             "requests_per_s": round(res["requests"] / res["seconds"], 1), "pss_mb_start": round(mem0 / 1e6),
             "pss_mb_after_warmup": round(mem1 / 1e6), "pss_mb_end": round(mem2 / 1e6)}
 
@@ -224,8 +225,8 @@ def main(argv=None) -> int:
     lo.add_argument("--workers", type=int, default=2)
     lo.add_argument("--client", choices=("wrk", "httpx"), default="wrk",
                     help="load generator: wrk (apt-get install wrk; default) or httpx (Python, heavier)")
-    lo.add_argument("--rate", type=float, default=0, help="httpx only: requests/s in total (open loop); "
-                    "0 = as fast as the clients go")
+    lo.add_argument("--rate", type=float, default=0, help="requests/s in total, paced (wrk: a fixed delay "
+                    "between each connection's requests; httpx: open loop); 0 = as fast as the clients go")
     fz = sub.add_parser("fuzz")
     fz.add_argument("--n", type=int, default=1000)
     a = ap.parse_args(argv)

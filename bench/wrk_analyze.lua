@@ -13,6 +13,13 @@ end
 
 function init(args)
   app, analyze, non200 = {}, {}, 0
+  -- optional open-loop pacing: `-- MS` after the URL = milliseconds between requests per connection
+  pace = tonumber(args[1])
+end
+
+function delay()
+  if pace then return pace end
+  return 0
 end
 
 function request()
