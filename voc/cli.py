@@ -273,21 +273,12 @@ def _rollup_args(p) -> None:
 
 
 def _rollup_inputs(args, parser):
-    from datetime import datetime
 
     from .errors import E_ROLLUP, InputError
-    from .rollup import Filters, RecordsSource, RollupConfig, StoreSource
+    from .rollup import Filters, RecordsSource, RollupConfig, StoreSource, parse_when
 
     if bool(args.scored) == bool(args.db):
         parser.error("give a scored file (SCORED) or --db FILE, one of the two")
-
-    def when(x, flag):
-        if x is None:
-            return None
-        try:
-            return datetime.fromisoformat(x)
-        except ValueError:
-            raise InputError(f"{flag} {x!r} is not an ISO date such as 2026-11-01.", E_ROLLUP) from None
 
     segs = {}
     for spec in args.segment or []:
@@ -295,7 +286,7 @@ def _rollup_inputs(args, parser):
         if not eq:
             parser.error(f"--segment {spec!r}: write COLUMN=VALUE")
         segs[k] = v
-    filters = Filters(start=when(args.start, "--from"), end=when(args.end, "--to"), channel=args.channel,
+    filters = Filters(start=parse_when(args.start, "--from"), end=parse_when(args.end, "--to"), channel=args.channel,
                       language=args.language, labels=args.touchpoint, source=args.source, segments=segs)
     config = RollupConfig.from_yaml(args.config, {"min_volume": args.min_volume} if args.min_volume else None)
     if args.db:

@@ -1,6 +1,5 @@
 """Roll-ups over the store: the same numbers as `voc rollup` (voc.rollup on DuckDB SQL)."""
 
-from datetime import datetime
 from typing import List, Optional
 
 from fastapi import APIRouter, Depends, Query
@@ -9,7 +8,7 @@ import voc
 from api.deps import get_nlp, get_store
 from api.security import require_read
 from voc.errors import E_ROLLUP, InputError
-from voc.rollup import BUCKETS, Filters, RollupConfig, StoreSource, prioritize, rollup, trends
+from voc.rollup import BUCKETS, Filters, RollupConfig, StoreSource, parse_when, prioritize, rollup, trends
 
 from api.schemas import ErrorResponse  # noqa: E402
 
@@ -17,15 +16,6 @@ router = APIRouter(prefix="/v1", tags=["roll-ups"], dependencies=[Depends(requir
                    responses={401: {"model": ErrorResponse, "description": "no valid API key (E112)"},
                               422: {"model": ErrorResponse, "description": "an unknown dimension, segment or "
                                     "date (E408), or a parameter outside its pattern (E110)"}})
-
-
-def _when(x: Optional[str], name: str) -> Optional[datetime]:
-    if x is None:
-        return None
-    try:
-        return datetime.fromisoformat(x)
-    except ValueError:
-        raise InputError(f"{name}={x!r} is not an ISO date such as 2026-11-01.", E_ROLLUP) from None
 
 
 ISO_DAY = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$"
@@ -44,7 +34,7 @@ def filters(start: Optional[str] = Query(None, alias="from", description="first 
         if not sep:
             raise InputError(f"segment={s!r}: write COLUMN:VALUE, e.g. segment=city:上海.", E_ROLLUP)
         segs[k] = v
-    return Filters(start=_when(start, "from"), end=_when(end, "to"), channel=channel, language=language,
+    return Filters(start=parse_when(start, "from"), end=parse_when(end, "to"), channel=channel, language=language,
                    labels=touchpoint, source=source, segments=segs)
 
 

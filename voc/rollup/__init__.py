@@ -16,11 +16,11 @@ from typing import Optional, Sequence
 
 from .config import RollupConfig
 from .metrics import alerts, journeys, key_drivers, priorities, score_interval, scores
-from .sources import BUCKETS, Filters, RecordsSource, StoreSource, bucket_start, reach_weight
+from .sources import BUCKETS, Filters, RecordsSource, StoreSource, bucket_start, parse_when, reach_weight
 
 __all__ = ["RollupConfig", "Filters", "RecordsSource", "StoreSource", "rollup", "prioritize", "trends",
            "journey_scores", "overview", "scores", "key_drivers", "priorities", "alerts", "journeys",
-           "score_interval", "bucket_start", "reach_weight", "BUCKETS"]
+           "score_interval", "bucket_start", "parse_when", "reach_weight", "BUCKETS"]
 
 
 def rollup(source, kind: str = "touchpoint", by: Sequence[str] = ("label",), bucket: Optional[str] = None,

@@ -92,6 +92,16 @@ class Filters:
         return (" AND ".join(conds) or "TRUE"), args
 
 
+def parse_when(value: Optional[str], name: str) -> Optional[datetime]:
+    """An ISO date or date-time for a roll-up filter (``--from``, ``to=``), or a coded E408."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{name} {value!r} is not an ISO date such as 2026-11-01.", E_ROLLUP) from None
+
+
 def _check_by(by: Sequence[str], allowed: Sequence[str]) -> None:
     for b in by:
         if b not in allowed:
