@@ -7,6 +7,7 @@ Data, not constants in code (STYLE 12): the shipped ``default.yaml`` is the star
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional
@@ -18,6 +19,16 @@ from ..errors import E_CONFIG, InputError
 DEFAULT_PATH = Path(__file__).with_name("default.yaml")
 
 
+@lru_cache(maxsize=1)
+def _default_yaml() -> dict:
+    return yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+
+
+def default_settings() -> dict:
+    """A fresh copy of the shipped defaults (read from disk once per process)."""
+    return copy.deepcopy(_default_yaml())
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = copy.deepcopy(base)
     for k, v in (over or {}).items():
@@ -27,11 +38,11 @@ def _merge(base: dict, over: dict) -> dict:
 
 @dataclass
 class RollupConfig:
-    data: Dict = field(default_factory=lambda: yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8")))
+    data: Dict = field(default_factory=default_settings)
 
     @classmethod
     def from_yaml(cls, path=None, overrides: Optional[dict] = None) -> "RollupConfig":
-        base = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+        base = default_settings()
         if path:
             try:
                 user = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
