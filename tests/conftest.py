@@ -85,3 +85,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "shared_data" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_collection_modifyitems(items):
+    """The probe suite's known failures are strict expected failures (tests/test_probes.py)."""
+    import sys
+
+    mod = sys.modules.get("tests.test_probes") or sys.modules.get("test_probes")
+    if mod is not None:
+        mod.pytest_collection_modifyitems(items)

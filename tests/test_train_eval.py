@@ -99,7 +99,9 @@ def test_trained_folder_is_self_describing_and_loads(trained):
     assert len(meta["data"]["sha256"]) == 64 and meta["data"]["rows"] == len(ROWS)
     assert meta["train_config"]["seed"] == 0
     assert meta["training"]["polarity_head"] is True and meta["training"]["sentiment_source"] == "labelled"
-    assert "# mini-airline" not in (trained / "README.md").read_text(encoding="utf-8")[:0]
+    card = (trained / "README.md").read_text(encoding="utf-8")
+    assert card.startswith(f"# {meta['name']} {meta['version']}\n") and meta["name"]
+    assert "| baggage |" in card and "| crew |" in card  # every touchpoint of the taxonomy is listed
     assert "delay" in (trained / "README.md").read_text(encoding="utf-8")
 
 

@@ -47,7 +47,7 @@ def test_derived_chinese_polarity(term, expected):
 
 def test_plateau_beats_a_spike():
     pytest.importorskip("scipy")
-    from training.calibrate import plateau_argmax
+    from voc.calibration import plateau_argmax
 
     S = np.full((5, 5), 0.5)
     S[1, 1] = 0.9            # a lone spike

@@ -1,17 +1,13 @@
-"""Calibrate the sentiment stage of a trained model on development data (never the gold set).
+"""Calibrate a trained model on development data: the annotated corpus's dev share
+(``training.splits``: never trained on, by text hash) and the Chinese sentiment dev set.
 
     python -m training.calibrate [--model models/voc-default]
 
-Tunes, by grid search, the text/clause blend and the peak-end weights (shared), then the
-neutral and positive bias per language, to maximise mean 3-class macro-F1 over the sets
-below. The biases are taken from the middle of the best plateau of the grid, not its single
-best cell (:func:`plateau_argmax`): on dev sets this small the best cell moved with every
-retrain, and the gold 3-class figures by 0.02-0.04 with it. Sets:
-- ``data/dev/zh_sentiment.jsonl``: 460 hand-labelled Chinese texts (Weibo, shopping, delivery, hotels),
-- ASAP dev sample: 100 long Dianping reviews (stars 4-5 positive, 3 neutral, 1-2 negative),
-- SemEval-2016 restaurant train, whole reviews (label from the balance of opinion polarities),
-- the SemEval-2016 restaurant dev slice, sentences with one polarity.
-The chosen values are written into the model's config (and the run into meta.json).
+In order: touchpoint thresholds and lexicon weights per label; the text sentiment's
+clause/text blend, peak-end weights and per-language neutral and positive biases; the
+touchpoint sentiments' biases; the themes' and signals' thresholds and lexicon weights. Every
+search is in :mod:`voc.calibration` (the same one ``voc train`` uses); the chosen values go
+into the model's config and the run into ``meta.json``.
 """
 
 from __future__ import annotations
@@ -24,68 +20,62 @@ from pathlib import Path
 import numpy as np
 
 from training import corpora
-from training.evaluate import SENT, macro_f1, star_sentiment
+from training.evaluate import SENT, macro_f1
 import voc
+from voc.calibration import biased_labels, tune_biases, tune_detection
+from voc.components.touchpoints import touchpoint_score
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def dev_sets():
-    from training.dev_sample import dev_rows
+def dev_rows(source: str | None = None) -> list:
+    """The annotated dev rows (dicts with ``text`` and labels), leaving out ``source``'s."""
+    from training.splits import annotations
 
-    rows = dev_rows()
-    recs = corpora.lookup([(r["corpus"], r["id"]) for r in rows])
-    zh = [(recs[(r["corpus"], str(r["id"]))].text, r["sentiment"]) for r in rows]
-    asap = [(r.text, star_sentiment(r.meta["star"])) for r in corpora.read("asap_dev")]
-    sem = []
-    for r in corpora.read("semeval16_train_reviews"):
-        pols = [o["polarity"] for o in r.meta["opinions"]]
-        if not pols:
-            continue
-        bal = (pols.count("positive") - pols.count("negative")) / len(pols)
-        sem.append((r.text, "positive" if bal >= 0.3 else ("negative" if bal <= -0.3 else "neutral")))
-    from training.train_default import dev_key, is_dev
-
-    sents = []
-    for r in corpora.read("semeval16_train"):
-        pols = {o["polarity"] for o in r.meta["opinions"]}
-        if is_dev(r.corpus, dev_key(r)) and len(pols) == 1:
-            sents.append((r.text, pols.pop()))
-    return {"zh_dev": zh, "asap_dev": asap, "semeval_train_reviews": sem, "semeval_dev_sentences": sents}
+    return [d for d in annotations() if d["split"] == "dev" and d["source"] != source]
 
 
-def plateau_argmax(S: np.ndarray, tie: np.ndarray) -> tuple:
-    """The grid cell whose 3x3 neighbourhood scores best on average (edges clipped).
+def dev_sets(rows) -> dict:
+    """Sentiment dev sets: the annotated dev rows per language, and the Chinese dev set."""
+    from training.dev_sample import dev_rows as zh_dev_rows
 
-    A bias grid scored on a few hundred dev texts is jagged: the single best cell is
-    often a spike that the next retrain or another data set does not reproduce, and the
-    gold 3-class figures moved by 0.02-0.04 with it. The middle of a good plateau carries
-    over better. Ties go to the smaller bias (``tie``, higher is preferred)."""
-    from scipy.ndimage import uniform_filter
-
-    smooth = uniform_filter(S.astype(float), size=3, mode="nearest")
-    order = np.lexsort((tie.ravel(), np.round(smooth.ravel(), 6)))
-    return np.unravel_index(order[-1], S.shape)
+    zh = zh_dev_rows()
+    recs = corpora.lookup([(r["corpus"], r["id"]) for r in zh])
+    return {"annotated_zh": [(d["text"], d["sentiment"]) for d in rows if d["lang"] != "en"],
+            "annotated_en": [(d["text"], d["sentiment"]) for d in rows if d["lang"] == "en"],
+            "zh_dev": [(recs[(r["corpus"], str(r["id"]))].text, r["sentiment"]) for r in zh]}
 
 
 def calibrate(nlp, sets):
     comp = nlp.get_pipe("sentiment")
-    cached = {name: ([d for d in nlp.pipe([t for t, _ in rows])], [g for _, g in rows]) for name, rows in sets.items()}
+    cached = {}
+    for name, rows in sets.items():
+        pairs = [(d, g) for d, (_, g) in zip(nlp.pipe([t for t, _ in rows]), rows) if d.clauses]
+        cached[name] = ([d for d, _ in pairs], [g for _, g in pairs])
+
+    probs: dict = {}
+
+    def text_probs(params):
+        key = tuple(sorted(params.items()))
+        if key not in probs:
+            for k, v in params.items():
+                setattr(comp, k, v)
+            probs[key] = {name: (np.stack([comp.probabilities(d) for d in docs]) if docs else np.zeros((0, 3)),
+                                 np.array(["zh" if d.language in ("zh", "mixed") else "en" for d in docs]))
+                          for name, (docs, _) in cached.items()}
+        return probs[key]
 
     def score(params, biases, pos_biases=None):
         pos_biases = pos_biases or {}
-        for k, v in params.items():
-            setattr(comp, k, v)
         fs = {}
-        for name, (docs, gold) in cached.items():
-            pred = []
-            for d in docs:
-                p = comp.probabilities(d).copy()
-                lang = "zh" if d.language in ("zh", "mixed") else "en"
-                p[1] += biases.get(lang, 0.0)
-                p[2] += pos_biases.get(lang, 0.0)
-                pred.append(SENT[int(p.argmax())])
-            fs[name] = macro_f1(gold, pred, SENT)
+        for name, (P, langs) in text_probs(params).items():
+            if not len(P):
+                continue
+            adj = P.copy()
+            for lang in ("zh", "en"):
+                adj[langs == lang, 1] += biases.get(lang, 0.0)
+                adj[langs == lang, 2] += pos_biases.get(lang, 0.0)
+            fs[name] = macro_f1(cached[name][1], [SENT[k] for k in adj.argmax(1)], SENT)
         return float(np.mean(list(fs.values()))), fs
 
     grid = {"text_weight": [0.0, 0.25, 0.5, 0.75, 1.0], "peak_weight": [0.0, 1.0, 2.0], "end_weight": [0.0, 0.5, 1.0],
@@ -98,12 +88,9 @@ def calibrate(nlp, sets):
             best = (s, params, fs)
     params = best[1]
     biases, pos = {"zh": 0.0, "en": 0.0}, {"zh": 0.0, "en": 0.0}
-    bs, pbs = np.round(np.arange(-0.3, 0.81, 0.05), 2), np.round(np.arange(-0.2, 0.41, 0.05), 2)
     for lang in ("zh", "en"):
-        S = np.array([[score(params, dict(biases, **{lang: float(b)}), dict(pos, **{lang: float(pb)}))[0]
-                       for pb in pbs] for b in bs])
-        i, j = plateau_argmax(S, -np.abs(bs)[:, None] - np.abs(pbs)[None, :])
-        biases, pos = dict(biases, **{lang: float(bs[i])}), dict(pos, **{lang: float(pbs[j])})
+        b, q, _ = tune_biases(lambda b, q: score(params, dict(biases, **{lang: b}), dict(pos, **{lang: q}))[0])
+        biases, pos = dict(biases, **{lang: b}), dict(pos, **{lang: q})
     s, fs = score(params, biases, pos)
     for k, v in params.items():
         setattr(comp, k, v)
@@ -114,31 +101,6 @@ def calibrate(nlp, sets):
         nlp.get_pipe(name).positive_bias = dict(pb)
     return {"params": params, "neutral_bias": nb, "positive_bias": pb, "dev_macro_f1": fs, "mean": round(s, 4),
             "dev_sizes": {k: len(v) for k, v in sets.items()}}
-
-
-def touchpoint_dev():
-    """(text, gold touchpoint set, covered labels) rows with real labels, never trained on."""
-    from training.train_default import AIRLINE_MAP, BITEXT_MAP, asap_labels, dev_key, is_dev, semeval_labels
-
-    rest = {"product", "service", "price", "store", "location"}
-    rows = []
-    for r in corpora.read("semeval16_train"):
-        if is_dev(r.corpus, dev_key(r)) and not r.meta["out_of_scope"]:
-            rows.append((r.text, semeval_labels(r.meta["opinions"])[0], rest))
-    for r in corpora.read("asap_dev"):
-        rows.append((r.text, asap_labels(r.meta["aspects"]), rest))
-    for r in corpora.read("airline"):
-        if is_dev(r.corpus, r.id) and r.meta["reason"] in AIRLINE_MAP:
-            rows.append((r.text, {AIRLINE_MAP[r.meta["reason"]]}, {"customer_support", "digital"}))
-    for r in corpora.read("bitext"):
-        if is_dev(r.corpus, r.id) and r.meta["category"] in BITEXT_MAP:
-            rows.append((r.text, {BITEXT_MAP[r.meta["category"]]}, {"digital", "billing", "delivery",
-                                                                     "customer_support", "marketing"}))
-    return rows
-
-
-LEXICON_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.9)
-THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.025), 3)
 
 
 def calibrate_touchpoints(nlp, rows):
@@ -153,32 +115,16 @@ def calibrate_touchpoints(nlp, rows):
         if not idx or not any(lab in rows[i][1] for i in idx):
             continue
         gold = np.array([lab in rows[i][1] for i in idx])
-        S = np.zeros((len(LEXICON_WEIGHTS), len(THRESHOLDS)))
-        for a, lw in enumerate(LEXICON_WEIGHTS):
-            smax = np.array([max((1 - (1 - c.user_q[k]) * (1 - lw * c.user_hit[k]) for c in docs[i].clauses),
+
+        def score(lw, k=k, idx=idx):
+            return np.array([max((touchpoint_score(c.tp_model[k], c.tp_lexicon[k], lw) for c in docs[i].clauses),
                                  default=0.0) for i in idx])
-            for b, th in enumerate(THRESHOLDS):
-                pred = smax >= th
-                tp = int((pred & gold).sum())
-                S[a, b] = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
-        # ties: the smaller lexicon weight, then the threshold nearest 0.5
-        a, b = plateau_argmax(S, -np.asarray(LEXICON_WEIGHTS)[:, None] - np.abs(THRESHOLDS - 0.5)[None, :] / 10)
-        lw, th = LEXICON_WEIGHTS[a], round(float(THRESHOLDS[b]), 3)
-        res[lab] = {"f1": round(float(S[a, b]), 4), "lexicon_weight": lw, "threshold": th, "n": len(idx)}
+
+        lw, th, f = tune_detection(score, gold)
+        res[lab] = {"f1": f, "lexicon_weight": lw, "threshold": th, "n": len(idx)}
         comp.lexicon_weights[lab] = lw
         comp.thresholds[lab] = th
     return res
-
-
-def touchpoint_sentiment_dev():
-    """(text, {touchpoint: polarity}) rows with real aspect polarities, never trained on:
-    the ASAP dev sample (zh, review level) and the SemEval-2016 dev slice (en, sentences)."""
-    from training.train_default import asap_polarities, dev_key, is_dev, semeval_polarities
-
-    rows = [(r.text, asap_polarities(r.meta["aspects"])) for r in corpora.read("asap_dev")]
-    rows += [(r.text, semeval_polarities(r.meta["opinions"])) for r in corpora.read("semeval16_train")
-             if is_dev(r.corpus, dev_key(r)) and not r.meta["out_of_scope"]]
-    return rows
 
 
 def calibrate_touchpoint_sentiment(nlp, rows):
@@ -197,22 +143,69 @@ def calibrate_touchpoint_sentiment(nlp, rows):
     if not gold:
         return {}
     P = np.stack(probs)
-    bs, qs = np.round(np.arange(-0.2, 0.61, 0.1), 2), np.round(np.arange(-0.2, 0.41, 0.1), 2)
-    S = np.array([[macro_f1(gold, [SENT[k] for k in (P + np.array([0.0, b, q])).argmax(1)], SENT) for q in qs]
-                  for b in bs])
-    i, j = plateau_argmax(S, -np.abs(bs)[:, None] - np.abs(qs)[None, :])
-    f, b, q = round(float(S[i, j]), 6), float(bs[i]), float(qs[j])
+    b, q, f = tune_biases(lambda b, q: macro_f1(gold, [SENT[k] for k in biased_labels(P, b, q)], SENT),
+                          np.round(np.arange(-0.2, 0.61, 0.1), 2), np.round(np.arange(-0.2, 0.41, 0.1), 2))
     comp.neutral_bias = {"default": b}
     comp.positive_bias = {"default": q}
     return {"macro_f1": f, "neutral_bias": b, "positive_bias": q, "pairs": len(gold)}
 
 
-def calibrate_all(nlp):
+SIGNAL_RULE_WEIGHTS = (0.5, 0.7, 0.9)
+
+
+def calibrate_labels(comp, docs, gold_sets, weights=(0.0, 0.3, 0.5, 0.7, 0.9)) -> dict:
+    """Per-label lexicon weight and threshold of a themes or signals stage (its ``scores``
+    are the noisy-or of the head and the rules), maximising F1 on the dev documents.
+
+    The signal rules are precise phrase patterns written for cases the annotated corpus
+    rarely holds (a number moved to another carrier, a hotline under negation): the dev rows
+    cannot judge them, so their weight is searched from :data:`SIGNAL_RULE_WEIGHTS` only
+    (a prior, not a tuned-away zero)."""
+    labels = comp.head.labels
+    found = [comp.rule_signals(d) for d in docs] if hasattr(comp, "rule_signals") else None
+    keep = [i for i, d in enumerate(docs) if d.whole is not None]
+    sub = [docs[i] for i in keep]
+    saved = dict(comp.lexicon_weights)
+    res = {}
+    cache = {}
+    for lw in weights:
+        comp.lexicon_weights = {lab: lw for lab in labels}
+        cache[lw] = comp.scores(sub, [found[i] for i in keep]) if found is not None else comp.scores(sub)
+    comp.lexicon_weights = saved
+    for k, lab in enumerate(labels):
+        gold = np.array([lab in gold_sets[i] for i in keep])
+        if not gold.any():
+            continue
+        lw, th, f = tune_detection(lambda w, k=k: cache[w][:, k], gold, weights)
+        comp.lexicon_weights[lab], comp.thresholds[lab] = lw, th
+        res[lab] = {"f1": f, "lexicon_weight": lw, "threshold": th, "n": int(gold.sum())}
+    return res
+
+
+def signal_columns(d) -> set:
+    sig = {s for s in d["signals"] if s != "recommend"}
+    if "recommend" in d["signals"]:
+        sig.add("recommend_negative" if d.get("recommend_polarity") == "negative" else "recommend")
+    return sig
+
+
+def calibrate_all(nlp, rows=None, source: str | None = None):
     """Touchpoints first (sentiment aggregation does not depend on them), then the text
-    sentiment, then the touchpoint sentiments."""
-    res = {"touchpoints": calibrate_touchpoints(nlp, touchpoint_dev())}
-    res["sentiment"] = calibrate(nlp, dev_sets())
-    res["touchpoint_sentiment"] = calibrate_touchpoint_sentiment(nlp, touchpoint_sentiment_dev())
+    sentiment, the touchpoint sentiments, the themes and the signals; on ``rows`` (default:
+    the annotated dev rows, without ``source``'s)."""
+    rows = dev_rows(source) if rows is None else rows
+    tp_rows = [(d["text"], set(d["touchpoints"]), set(nlp.get_pipe("touchpoints").head.labels)) for d in rows]
+    res = {"touchpoints": calibrate_touchpoints(nlp, tp_rows)}
+    res["sentiment"] = calibrate(nlp, dev_sets(rows))
+    res["touchpoint_sentiment"] = calibrate_touchpoint_sentiment(
+        nlp, [(d["text"], {t: v["polarity"] for t, v in d["touchpoints"].items()}) for d in rows])
+    docs = list(nlp.pipe([d["text"] for d in rows]))
+    for name, gold in (("themes", [set(d["themes"]) for d in rows]), ("signals", [signal_columns(d) for d in rows])):
+        comp = nlp.get_pipe(name)
+        if getattr(comp, "head", None) is not None:
+            res[name] = calibrate_labels(comp, docs, gold, SIGNAL_RULE_WEIGHTS if name == "signals"
+                                         else (0.0, 0.3, 0.5, 0.7, 0.9))
+    res["dev_rows"] = len(rows)
     nlp.meta.setdefault("dev", {})["calibration"] = res
     return res
 

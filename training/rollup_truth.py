@@ -33,7 +33,7 @@ from scipy import stats as st
 import voc
 from training import corpora
 from training.evaluate import GOLD_DIR, RESTAURANT_TPS
-from training.train_default import ASAP_POLARITY, asap_labels, asap_polarities, dev_key, is_dev, semeval_labels, \
+from training.splits import ASAP_POLARITY, asap_labels, asap_polarities, is_dev, semeval_labels, \
     semeval_polarities
 from voc.batch.records import MENTION_COLUMNS, Flattener, experience_score
 from voc.io import Row

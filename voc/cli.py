@@ -664,11 +664,21 @@ def _info(args) -> int:
     summary = {"name": m.get("name"), "version": m.get("version"), "path": str(nlp.path),
                "stages": nlp.pipe_names, "labels": m.get("labels"), "created_at": m.get("created_at"),
                "taxonomy": m.get("taxonomy", {}).get("name")}
-    gold = m.get("metrics", {}).get("gold", {}).get("by_slice", {}).get("all")
+    gold = m.get("metrics", {}).get("gold", {}).get("all")
     if gold:  # the shipped model: its hand-labelled gold-set scores, with their 95% intervals
-        summary["gold"] = {k: gold.get(k) for k in ("n", "sentiment_accuracy", "sentiment_macro_f1",
-                                                    "sentiment_binary_accuracy", "touchpoint_sentiment_macro_f1")}
-        summary["gold"]["ci95"] = gold.get("ci95")
+        summary["gold"] = {"n": gold["n"], "sentiment_accuracy": gold["sentiment"]["accuracy"],
+                           "sentiment_macro_f1": gold["sentiment"]["macro_f1"],
+                           "touchpoints_micro_f1": gold["touchpoints"]["micro_f1"],
+                           "themes_micro_f1": gold["themes"]["micro_f1"], "signals_micro_f1": gold["signals"]["micro_f1"],
+                           "stage_accuracy": gold["stage"]["accuracy"], "ci95": gold.get("ci95")}
+    pooled = m.get("loso", {}).get("pooled")
+    if pooled:  # and the figures that count: every source held out in turn
+        summary["leave_one_source_out"] = {
+            "n": pooled["n"], "sentiment_macro_f1": pooled["sentiment"]["macro_f1"],
+            "touchpoints_micro_f1": pooled["touchpoints"]["micro_f1"],
+            "touchpoint_polarity_micro_f1": pooled["touchpoint_polarity"]["micro_f1"],
+            "themes_micro_f1": pooled["themes"]["micro_f1"], "signals_micro_f1": pooled["signals"]["micro_f1"],
+            "stage_accuracy": pooled["stage"]["accuracy"]}
     if m.get("training", {}).get("supervision"):  # a model from `voc train`
         t = m["training"]
         summary["training"] = {k: t.get(k) for k in ("supervision", "sentiment_source", "polarity_head", "rows",

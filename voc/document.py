@@ -25,8 +25,8 @@ class Clause:
     x: Optional[np.ndarray] = None           # feature column indices
     sentiment: Optional[np.ndarray] = None   # probabilities (negative, neutral, positive)
     touchpoints: Dict[str, float] = field(default_factory=dict)
-    user_q: Optional[np.ndarray] = None      # touchpoint model probabilities (kept for calibration)
-    user_hit: Optional[np.ndarray] = None    # touchpoint lexicon hits
+    tp_model: Optional[np.ndarray] = None    # touchpoint model probabilities, one per label
+    tp_lexicon: Optional[np.ndarray] = None  # touchpoint lexicon hits (0/1), one per label
     emb: Optional[np.ndarray] = None         # transformer embedding (models with a backbone)
 
 
@@ -45,6 +45,11 @@ class Document:
     signals: List[dict] = field(default_factory=list)
     error: Optional[dict] = None
     user_data: Dict[str, Any] = field(default_factory=dict)
+    # working state between stages (not pickled, dropped by ``Pipeline`` after analysis):
+    warning: Optional[dict] = None           # an input problem worked around (E107), reported as the error
+    full_text: Optional[str] = None          # an oversized text, while its head is analysed
+    whole: Optional[Clause] = None           # the whole text as one unit (union of the clauses' features)
+    whole_tp_model: Optional[np.ndarray] = None  # touchpoint model probabilities of ``whole``
 
     def __reduce__(self):
         # Compact pickling for worker processes (``nlp.pipe(n_process=2)``): tokens as an offset
@@ -108,16 +113,30 @@ def _rebuild_document(text, id, norm, language, offs, odd, cl, cs, sentiment, to
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
+NEUTRAL_SCORE_BAND = 0.3   # a neutral text's score stays within +-0.3
+MIN_POLAR_SCORE = 0.05     # a positive (negative) text's score is at least +0.05 (at most -0.05)
+
+
 def sentiment_record(p: np.ndarray, neutral_bias: float = 0.0, positive_bias: float = 0.0) -> dict:
     """``{"label", "score", "confidence"}`` from probabilities (negative, neutral, positive).
 
-    The calibrated biases shift the decision (label and the score's sign) toward neutral or
-    positive; ``score`` is ``p(positive) - p(negative)`` after the positive shift.
+    The calibrated biases shift the decision toward neutral or positive; the label is the
+    class with the highest shifted probability. ``score`` is ``p(positive) - p(negative)``
+    after the positive shift, kept consistent with the label: its sign is the label's
+    (at least ``MIN_POLAR_SCORE`` away from 0) and a neutral text's score stays within
+    ``NEUTRAL_SCORE_BAND``, so no text is "neutral at -0.58" or "positive at -0.1".
     """
     adj = np.array([p[0], p[1] + neutral_bias, p[2] + positive_bias])
     k = int(adj.argmax())
+    score = float(np.clip(adj[2] - adj[0], -1.0, 1.0))
+    if k == 1:
+        score = float(np.clip(score, -NEUTRAL_SCORE_BAND, NEUTRAL_SCORE_BAND))
+    elif k == 2:
+        score = max(score, MIN_POLAR_SCORE)
+    else:
+        score = min(score, -MIN_POLAR_SCORE)
     return {
         "label": SENTIMENT_LABELS[k],
-        "score": round(float(np.clip(adj[2] - adj[0], -1.0, 1.0)), 4),
+        "score": round(score, 4),
         "confidence": round(float(min(1.0, max(0.0, p[k]))), 4),
     }

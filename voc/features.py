@@ -114,7 +114,7 @@ class LinearHead:
         self.max_iter = max_iter
         self.seed = seed
 
-    def fit(self, X, y) -> "LinearHead":
+    def fit(self, X, y, sample_weight=None) -> "LinearHead":
         from sklearn.linear_model import LogisticRegression
 
         if self.kind == "softmax":
@@ -127,7 +127,7 @@ class LinearHead:
             if len(present) == 1:
                 inter[present[0]] = 10.0
             else:
-                clf.fit(X, y)
+                clf.fit(X, y, sample_weight=sample_weight)
                 classes = list(clf.classes_)
                 if len(classes) == 2:  # binary: scikit-learn keeps one row of weights
                     coef[:, classes[1]], coef[:, classes[0]] = clf.coef_[0] / 2, -clf.coef_[0] / 2
@@ -146,7 +146,7 @@ class LinearHead:
                     continue
                 clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter,
                                          solver="liblinear", random_state=self.seed)
-                clf.fit(X, Y[:, j])
+                clf.fit(X, Y[:, j], sample_weight=sample_weight)
                 coefs.append(clf.coef_[0])
                 inters.append(clf.intercept_[0])
             self._set(np.stack(coefs, axis=1), inters)

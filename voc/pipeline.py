@@ -91,7 +91,7 @@ class Pipeline:
             # JSON writer) can take them. U+FFFD keeps the length, so offsets stay valid.
             text = R.SURROGATE_RE.sub("\ufffd", text)
             doc = Document(text, id=id)
-            doc.user_data["warning"] = InputError("The text held lone surrogate code points (broken UTF-16); they "
+            doc.warning = InputError("The text held lone surrogate code points (broken UTF-16); they "
                                                   "were replaced by U+FFFD and the rest analysed.",
                                                   E_BAD_UNICODE).to_dict()
         else:
@@ -99,7 +99,7 @@ class Pipeline:
         if not text.strip():
             doc.error = InputError("The text is empty or only whitespace; nothing to analyse.", E_EMPTY).to_dict()
         elif len(text) > self.max_chars:
-            doc.user_data["truncated"] = True
+            doc.full_text = text  # analysed up to max_chars, reported whole
         return doc
 
     def __call__(self, text: str, id: Optional[str] = None) -> Document:
@@ -128,10 +128,9 @@ class Pipeline:
     def _run(self, docs: List[Document]) -> List[Document]:
         good = [d for d in docs if d.error is None]
         for d in good:
-            if d.user_data.get("truncated"):
+            if d.full_text is not None:
                 # Analyse the head of an oversized text; offsets stay valid for the raw text.
-                d.user_data["full_text"] = d.text
-                d.text = d.text[: self.max_chars]
+                d.text = d.full_text[: self.max_chars]
         try:
             for comp in self.components:
                 good = comp.pipe(good)
@@ -148,10 +147,10 @@ class Pipeline:
                     d.error = {"code": E_INTERNAL, "message": f"Analysis failed: {type(e).__name__}: {e}. "
                                                               "Please report this text to the voc maintainers."}
         for d in good:
-            if d.error is None and d.user_data.get("warning"):
-                d.error = d.user_data["warning"]
-            if d.user_data.get("truncated"):
-                d.text = d.user_data.pop("full_text")
+            if d.error is None and d.warning:
+                d.error = d.warning
+            if d.full_text is not None:
+                d.text, d.full_text = d.full_text, None
                 d.error = {"code": E_TOO_LONG, "message": f"The text has more than {self.max_chars} characters; "
                                                           f"only the first {self.max_chars} were analysed."}
         return docs
@@ -213,9 +212,9 @@ class Pipeline:
 
 def _drop_working_state(row, doc: Document) -> Document:
     """What a worker sends back: the Document without per-clause working arrays."""
-    doc.user_data.pop("whole", None)
+    doc.whole = doc.whole_tp_model = None
     for c in doc.clauses:
-        c.x = c.user_q = c.user_hit = c.emb = c.breaks = None
+        c.x = c.tp_model = c.tp_lexicon = c.emb = c.breaks = None
         c.matches = []
         c.touchpoints = {}
     return doc
@@ -244,9 +243,9 @@ _FACTORIES = {
     "voc.Featurizer.v1": lambda p, kw: C.Featurizer.from_disk(p, **kw),
     "voc.SentimentClassifier.v1": lambda p, kw: C.SentimentClassifier(LinearHead.from_disk(p), **kw),
     "voc.TouchpointClassifier.v1": lambda p, kw: C.TouchpointClassifier.from_disk(p, **kw),
-    "voc.ThemeTagger.v1": lambda p, kw: C.ThemeTagger(**kw),
+    "voc.ThemeTagger.v1": lambda p, kw: C.ThemeTagger.from_disk(p, **kw),
     "voc.SignalDetector.v1": lambda p, kw: C.SignalDetector.from_disk(p, **kw),
-    "voc.StageClassifier.v1": lambda p, kw: C.StageClassifier(**kw),
+    "voc.StageClassifier.v1": lambda p, kw: C.StageClassifier.from_disk(p, **kw),
 }
 
 

@@ -31,6 +31,8 @@ import numpy as np
 
 from . import components as C
 from .document import Clause, Document
+from .calibration import tune_detection
+from .components.touchpoints import touchpoint_score
 from .errors import VocError
 from .features import LinearHead, Vocabulary
 from .labelled import E_DATA_EMPTY, Dataset, DataError
@@ -343,25 +345,21 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
     owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
     thresholds, weights, f1s = {}, {}, {}
     P = np.zeros(Y.shape, dtype=bool)
+    doc_hit = np.zeros((len(docs), len(labels)))
+    np.maximum.at(doc_hit, owner, Hc)
+
     for k, lab in enumerate(labels):
-        best = (-1.0, 0.5, 0.5, None)
-        for lw in LEXICON_WEIGHT_GRID:
-            doc_hit = np.zeros(len(docs))
-            np.maximum.at(doc_hit, owner, Hc[:, k])
-            score = 1 - (1 - Qw[:, k]) * (1 - lw * doc_hit)
+        def score(lw, k=k):
+            s = touchpoint_score(Qw[:, k], doc_hit[:, k], lw)
             if clause_level:
                 cmax = np.zeros(len(docs))
-                np.maximum.at(cmax, owner, 1 - (1 - Qc[:, k]) * (1 - lw * Hc[:, k]))
-                score = np.maximum(score, cmax)
-            for th in THRESHOLD_GRID:
-                pred = score >= th
-                tp = float((pred & (Y[:, k] == 1)).sum())
-                f1 = 2 * tp / max(1.0, pred.sum() + (Y[:, k] == 1).sum())
-                if f1 > best[0] + 1e-9:
-                    best = (f1, float(th), float(lw), pred)
-        thresholds[lab], weights[lab] = best[1], best[2]
-        f1s[lab] = round(best[0], 4)
-        P[:, k] = best[3]
+                np.maximum.at(cmax, owner, touchpoint_score(Qc[:, k], Hc[:, k], lw))
+                s = np.maximum(s, cmax)
+            return s
+
+        lw, th, f = tune_detection(score, Y[:, k] == 1, LEXICON_WEIGHT_GRID, THRESHOLD_GRID, plateau=False)
+        thresholds[lab], weights[lab], f1s[lab] = th, lw, f
+        P[:, k] = score(lw) >= th
     tp = float((P & (Y == 1)).sum())
     micro = 2 * tp / max(1.0, P.sum() + (Y == 1).sum())
     return thresholds, weights, f1s, micro

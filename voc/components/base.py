@@ -1,0 +1,63 @@
+"""What every stage shares: the Component protocol, per-language biases, evidence spans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+from ..document import Clause, Document
+
+
+class Component:
+    name = "component"
+
+    def __call__(self, doc: Document) -> Document:
+        raise NotImplementedError
+
+    def pipe(self, docs: List[Document]) -> List[Document]:
+        return [self(d) for d in docs]
+
+    def to_disk(self, path: Path) -> None:
+        """Write learned state and settings under ``path`` (a folder)."""
+
+    def config(self) -> dict:
+        return {}
+
+
+def as_bias(neutral_bias) -> Dict[str, float]:
+    return dict(neutral_bias) if isinstance(neutral_bias, dict) else {"default": float(neutral_bias)}
+
+
+def language_bias(bias: Dict[str, float], language: str) -> float:
+    """A calibrated bias for a text's language (mixed texts use the Chinese one)."""
+    return bias.get("zh" if language == "mixed" else language, bias.get("default", 0.0))
+
+
+def evidence(doc: Document, clauses: Sequence[Clause], kind: str, label: str) -> List[dict]:
+    """Evidence spans: the matched lexicon terms, else the whole clause."""
+    spans = []
+    for c in clauses:
+        ms = [m for m in c.matches if m[2] == kind and m[3] == label]
+        if ms:
+            for i, j, *_ in ms:
+                spans.append(doc.span(doc.tokens[i][1], doc.tokens[j - 1][2]))
+        else:
+            spans.append(doc.span(c.start, c.end))
+    spans = _dedup(spans)
+    # a seed term inside a rule's match ("delayed" in "delayed 3 hours"): keep the longer span
+    return [s for s in spans if not any(o is not s and o["start"] <= s["start"] and s["end"] <= o["end"]
+                                        for o in spans)]
+
+
+def _dedup(spans):
+    seen, out = set(), []
+    for s in spans:
+        if (s["start"], s["end"]) not in seen:
+            seen.add((s["start"], s["end"]))
+            out.append(s)
+    return out
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
