@@ -160,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--source", metavar="NAME", help="source label in the store (default: the input file name)")
     sc.add_argument("--no-text", action="store_true", help="do not keep the texts in the outputs (ids only)")
     sc.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sc.add_argument("--engine", choices=("local", "spark"), default="local", help="local: this machine's cores "
+                    "(default); spark: an Apache Spark job (pip install 'voc[spark]'), writing --output FOLDER/"
+                    "{documents,mentions,errors} as Parquet datasets, partitioned by date with --time-field")
+    sc.add_argument("--master", metavar="URL", help="with --engine spark: the Spark master (default: local[*]; "
+                    "yarn, k8s://..., spark://...; under spark-submit its --master wins)")
+    sc.add_argument("--partitions", type=int, metavar="N", help="with --engine spark: repartition the input "
+                    "into N partitions (default: as read)")
 
     ru = sub.add_parser("rollup", help="per-touchpoint experience scores, priorities, trends and alerts",
                         description="Roll scored records up per touchpoint (or theme) with the CEM method: volume, "
@@ -270,6 +277,9 @@ def _rollup_args(p) -> None:
     p.add_argument("--segment", action="append", metavar="COL=VALUE", help="only rows with this segment value; "
                    "repeat for more")
     p.add_argument("--touchpoint", action="append", metavar="ID", help="only these labels; repeat for more")
+    p.add_argument("--engine", choices=("local", "spark"), default="local", help="spark: compute the roll-up "
+                   "with Spark SQL over SCORED (a Parquet file or a `voc score --engine spark` folder)")
+    p.add_argument("--master", metavar="URL", help="with --engine spark: the Spark master (default: local[*])")
 
 
 def _rollup_inputs(args, parser):
@@ -297,9 +307,28 @@ def _rollup_inputs(args, parser):
         if unknown:
             raise InputError(f"No segment column {', '.join(sorted(unknown))} in the store; it has: "
                              f"{', '.join(source.segments()) or 'none'}.", E_ROLLUP)
+    elif args.engine == "spark":
+        source = _spark_source(args, parser)
     else:
         source = RecordsSource.from_output(args.scored)
     return source, filters, config
+
+
+def _spark_source(args, parser):
+    from pathlib import Path
+
+    from .batch.sinks import sink_paths
+    from .spark.job import session
+    from .spark.rollup import SparkSource
+
+    p = Path(args.scored).resolve()
+    docs, mentions = (p / "documents", p / "mentions") if p.is_dir() else \
+        (sink_paths(p)["documents"], sink_paths(p)["mentions"])
+    if p.suffix.lower() not in ("", ".parquet") or not docs.exists() or not mentions.exists():
+        parser.error(f"--engine spark reads Parquet: a `voc score --engine spark` folder or a .parquet output "
+                     f"(no {docs} / {mentions})")
+    spark = session(args.master or "local[*]")
+    return SparkSource(spark.read.parquet(str(docs)).drop("date"), spark.read.parquet(str(mentions)).drop("date"))
 
 
 def _rollup(args, parser) -> int:
@@ -535,6 +564,8 @@ def _score(args, parser) -> int:
                              checkpoint_every=args.checkpoint_every, source=args.source,
                              keep_text=not args.no_text, resume=args.resume, force=args.force,
                              progress=not args.quiet)
+    if args.engine == "spark":
+        return _score_spark(args, parser, fields)
     nlp = load(args.model)
     log = (lambda m: None) if args.quiet else (lambda m: print(f"voc: {m}", file=sys.stderr, flush=True))
     summary = score_file(nlp, settings, log=log)
@@ -544,6 +575,35 @@ def _score(args, parser) -> int:
           + (f" ({summary['rows_per_second']:,.0f} rows/s)" if summary["rows_per_second"] else ""), file=sys.stderr)
     if summary["errors"] and summary["outputs"].get("errors"):
         print(f"voc: the records that could not be scored are in {summary['outputs']['errors']}", file=sys.stderr)
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_RECORD_ERRORS if summary["errors"] else EXIT_OK
+
+
+def _score_spark(args, parser, fields) -> int:
+    """``voc score --engine spark``: the same tables, written by a Spark job (voc/spark/job.py)."""
+    from .errors import VocError
+
+    if not args.output:
+        parser.error("--engine spark writes Parquet datasets: give --output FOLDER")
+    for flag, given in (("--db", args.db), ("--resume", args.resume), ("--encoding", args.encoding)):
+        if given:
+            parser.error(f"{flag} does not apply to --engine spark (Spark reruns a failed task itself and commits "
+                         "the output atomically; load the Parquet output into DuckDB with `voc rollup FOLDER`)")
+    try:
+        from .spark.job import score_to_parquet, session
+
+        spark = session(args.master or "local[*]")
+        summary = score_to_parquet(spark, args.input, args.output, text_col=args.text_field,
+                                   id_col=args.id_field, fields=fields, model=args.model, fmt=args.format,
+                                   batch_size=args.batch_size, keep_text=not args.no_text,
+                                   partitions=args.partitions)
+    except VocError as e:
+        print(f"voc: error {e.code}: {e.message}", file=sys.stderr)
+        return EXIT_RECORD_ERRORS
+    errs = ", ".join(f"{k} ×{v}" for k, v in summary["errors_by_code"].items())
+    print(f"voc: read {summary['read']:,} = scored {summary['scored']:,} + errors {summary['errors']:,}"
+          + (f" ({errs})" if errs else "") + f"; {summary['mentions']:,} mentions; {summary['seconds']} s on "
+          f"Spark {summary['master']}", file=sys.stderr)
     print(json.dumps(summary, ensure_ascii=False))
     return EXIT_RECORD_ERRORS if summary["errors"] else EXIT_OK
 

@@ -96,6 +96,13 @@ def main(out: Path = Path(__file__).with_name("demo_posts.jsonl"), n: int = 3000
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows)} posts to {out}")
+    try:  # the same posts as Parquet, for the Spark example (docs/spark.md)
+        import pyarrow.json as pj
+        import pyarrow.parquet as pq
+
+        pq.write_table(pj.read_json(str(out)), str(Path(out).with_suffix(".parquet")), compression="zstd")
+    except ImportError:
+        pass
 
 
 if __name__ == "__main__":

@@ -129,6 +129,12 @@ class RecordsSource:
     def from_output(cls, path) -> "RecordsSource":
         from ..batch.sinks import sink_paths
 
+        if Path(path).is_dir():  # `voc score --engine spark --output FOLDER`: Parquet datasets
+            docs, mentions = (Path(path) / "documents", Path(path) / "mentions")
+            if not docs.is_dir() or not mentions.is_dir():
+                raise InputError(f"No scored output in the folder {path}: expected documents/ and mentions/ "
+                                 "(written by `voc score INPUT --engine spark --output FOLDER`).", E_INPUT_FILE)
+            return cls(_read_dataset(docs), _read_dataset(mentions), source=Path(path).name)
         p = sink_paths(Path(path))
         if not p["documents"].exists() or not p["mentions"].exists():
             raise InputError(f"No scored output at {path}: expected {p['documents']} and {p['mentions']} "
@@ -210,6 +216,17 @@ def _verbatim(m: dict, text: Optional[str]) -> dict:
     return {"id": m["id"], "row": m["row"], "source": m.get("source"), "time": m.get("time"),
             "channel": m.get("channel"), "reach": m.get("reach"), "text": text, "sentiment": m["sentiment"],
             "sentiment_score": m["sentiment_score"], "evidence": [list(s) for s in spans]}
+
+
+def _read_dataset(folder: Path) -> List[dict]:
+    """A Parquet dataset folder (Spark's output; ``date=`` partition folders are not a column)."""
+    import pyarrow.dataset as ds
+
+    table = ds.dataset(str(folder), format="parquet", partitioning="hive",
+                       exclude_invalid_files=True).to_table()
+    if "date" in table.column_names:
+        table = table.drop(["date"])
+    return table.to_pylist()
 
 
 def _read_table(path: Path) -> List[dict]:

@@ -1,0 +1,120 @@
+"""The roll-up engine's questions answered with Spark SQL over scored tables.
+
+``SparkSource`` answers what :class:`voc.rollup.sources.StoreSource` answers in DuckDB (the
+sufficient statistics per group, the key-driver matrix, journeys, verbatims), so every
+function of :mod:`voc.rollup` (``rollup``, ``prioritize``, ``trends``, ``overview``) runs on it
+unchanged and gives the same numbers:
+
+    from voc import rollup
+    from voc.spark.rollup import SparkSource
+    src = SparkSource(spark.read.parquet(".../documents"), spark.read.parquet(".../mentions"))
+    rollup.prioritize(src)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import List, Optional, Sequence, Tuple
+
+from ..batch.records import DOC_COLUMNS
+from ..rollup.sources import (FIXED_DIMENSIONS, STAT_KEYS, Filters, _check_bucket, _check_by, _verbatim)
+
+_VIEW = re.compile(r"[^A-Za-z0-9_]")
+
+
+class SparkSource:
+    """Scored ``documents`` and ``mentions`` DataFrames (``voc.spark.score`` or ``voc score``'s
+    Parquet read by Spark) as a roll-up source."""
+
+    def __init__(self, documents, mentions, name: str = "voc"):
+        self.spark = documents.sparkSession
+        name = _VIEW.sub("_", name)
+        if "source" not in documents.columns:
+            from pyspark.sql import functions as F
+
+            documents = documents.withColumn("source", F.lit(None).cast("string"))
+            mentions = mentions.withColumn("source", F.lit(None).cast("string"))
+        self.documents, self.mentions = documents, mentions
+        self.d, self.m = f"{name}_documents", f"{name}_mentions"
+        documents.createOrReplaceTempView(self.d)
+        mentions.createOrReplaceTempView(self.m)
+
+    def segments(self) -> List[str]:
+        fixed = set(DOC_COLUMNS) | {"source"}
+        return [c for c in self.documents.columns if c not in fixed]
+
+    def dimensions(self) -> List[str]:
+        return list(FIXED_DIMENSIONS) + self.segments()
+
+    def _sql(self, sql: str, args: list):
+        return self.spark.sql(sql, args=args).collect()
+
+    @staticmethod
+    def _filters(f: Filters, alias: str = "") -> Tuple[str, list]:
+        cond, args = f.sql(alias)
+        return cond.replace('"', "`"), args  # identifiers: DuckDB quotes "x", Spark `x`
+
+    def _where(self, kind: str, f: Filters) -> Tuple[str, list]:
+        cond, args = self._filters(f)
+        cond = f"kind = ? AND {cond}"
+        args = [kind] + args
+        if f.labels:
+            cond += f" AND label IN ({', '.join('?' * len(f.labels))})"
+            args += list(f.labels)
+        return cond, args
+
+    def mention_stats(self, kind: str, by: Sequence[str] = ("label",), bucket: Optional[str] = None,
+                      filters: Optional[Filters] = None) -> List[dict]:
+        _check_by(by, self.dimensions())
+        _check_bucket(bucket)
+        cond, args = self._where(kind, filters or Filters())
+        keys = [f"`{b}`" for b in by]
+        if bucket:
+            keys.append(f"date_format(date_trunc('{bucket}', time), 'yyyy-MM-dd')")
+            cond += " AND time IS NOT NULL"
+        sel = ", ".join(keys)
+        sql = f"""
+            WITH m AS (SELECT *, 1 + log10(1 + greatest(coalesce(reach, 0D), 0D)) AS w FROM {self.m} WHERE {cond})
+            SELECT {sel}, count(*) AS n, sum(score), sum(score * score),
+                   count_if(sentiment = 'positive'), count_if(sentiment = 'neutral'),
+                   count_if(sentiment = 'negative'), sum(w), sum(w * score),
+                   coalesce(sum(CASE WHEN sentiment = 'positive' THEN w END), 0D),
+                   coalesce(sum(CASE WHEN sentiment = 'negative' THEN w END), 0D)
+            FROM m GROUP BY {sel}"""
+        names = list(by) + (["period"] if bucket else [])
+        return [{**dict(zip(names, r[:len(names)])), **dict(zip(STAT_KEYS, r[len(names):]))}
+                for r in self._sql(sql, args)]
+
+    def driver_rows(self, kind: str, filters: Optional[Filters] = None) -> Tuple[List[str], list, list]:
+        cond, args = self._where(kind, filters or Filters())
+        rows = self._sql(f"""SELECT coalesce(source, '') AS src, row, label, sentiment_score, doc_sentiment_score
+                             FROM {self.m} WHERE {cond} ORDER BY 1, 2""", args)
+        labels = sorted({r[2] for r in rows})
+        if not labels:
+            return [], [], []
+        col = {lab: i for i, lab in enumerate(labels)}
+        X, y, last = [], [], None
+        for src, row, label, s, ds in rows:
+            if (src, row) != last:
+                X.append([0.0] * len(labels))
+                y.append(ds)
+                last = (src, row)
+            X[-1][col[label]] = s
+        return labels, X, y
+
+    def journey_rows(self, filters: Optional[Filters] = None) -> List[tuple]:
+        cond, args = self._filters(filters or Filters())
+        return [tuple(r) for r in self._sql(f"""SELECT customer, time, row, sentiment_score FROM {self.d}
+                                               WHERE customer IS NOT NULL AND time IS NOT NULL AND {cond}
+                                               ORDER BY customer, time, row""", args)]
+
+    def verbatims(self, kind: str, label: str, filters: Optional[Filters] = None, polarity: Optional[str] = None,
+                  limit: int = 5) -> List[dict]:
+        fc, fa = self._filters(filters or Filters(), "m")
+        order = "m.sentiment_score DESC" if polarity == "positive" else "m.sentiment_score"
+        sql = f"""SELECT m.*, d.text FROM {self.m} m JOIN {self.d} d
+                  ON d.row = m.row AND d.source <=> m.source
+                  WHERE m.kind = ? AND m.label = ? AND {fc} {"AND m.sentiment = ?" if polarity else ""}
+                  ORDER BY {order}, coalesce(m.reach, 0D) DESC, m.source, m.row LIMIT {int(limit)}"""
+        rows = self._sql(sql, [kind, label] + fa + ([polarity] if polarity else []))
+        return [_verbatim(r.asDict(), r["text"]) for r in rows]
