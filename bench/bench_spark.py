@@ -46,7 +46,7 @@ def run(cmd) -> dict:
         except ValueError:
             continue
     return {"seconds": round(secs, 1), "returncode": p.returncode, "summary": summary,
-            "stderr": p.stderr[-1500:] if p.returncode not in (0, 1) else None}
+            "stderr": p.stderr[-1500:] if p.returncode != 0 else None}
 
 
 def main(argv=None) -> int:
