@@ -172,7 +172,9 @@ def score(df, text_col: str = "text", id_col: Optional[str] = "id", model: Optio
                     out.append(rec)
                 yield pd.DataFrame(out, columns=names)
 
-    scored = src.mapInPandas(run, out_schema).persist(StorageLevel.MEMORY_AND_DISK)
+    # on disk, not in the JVM heap: a 1M-row pass cached in memory ran a 1 GB local-mode heap out
+    # of memory (docs/benchmarks.md); the three writes read it back from local disk
+    scored = src.mapInPandas(run, out_schema).persist(StorageLevel.DISK_ONLY)
     ok = scored.where(F.col("__error_code").isNull())
     documents = ok.select(*doc_cols)
     mention_schema = T.ArrayType(spark_types(mention_cols, "mentions"))

@@ -42,7 +42,9 @@ def session(master: Optional[str] = None, app: str = "voc", conf: Optional[Dict[
                 "spark.ui.showConsoleProgress": "false", "spark.sql.shuffle.partitions": "8",
                 # scoring costs ~0.3 ms a text, reading ~1 us: small input splits keep every core busy
                 # (an 89 MB dump is one 128 MB split by default, so one task, one core)
-                "spark.sql.files.maxPartitionBytes": "16m"}
+                "spark.sql.files.maxPartitionBytes": "8m",
+                # local mode: the driver is the executor (default heap 1 GB); a cluster sets its own
+                "spark.driver.memory": "2g"}
     settings.update(conf or {})
     for k, v in settings.items():
         b = b.config(k, v)
