@@ -353,3 +353,78 @@ def test_bootstrap_interval_brackets_the_figure_and_shrinks_with_more_texts():
     assert lo2 <= 0.8 <= hi2 and hi2 - lo2 < hi - lo
     assert bootstrap_ci(small, acc) == [lo, hi]          # seeded: the card does not move between runs
     assert bootstrap_ci([], acc) is None
+
+
+# ---------------------------------------------------------------------------- trainer pieces
+def _sparse_rows(seed=0, n=80, d=400):
+    from scipy.sparse import csr_matrix, hstack
+    from scipy.sparse import random as sparse_random
+
+    rng = np.random.default_rng(seed)
+    X = sparse_random(n, 300, density=0.02, format="csr", random_state=seed, dtype=np.float32)
+    X.data[:] = 1.0
+    X = hstack([X, csr_matrix((n, d - 300), dtype=np.float32)], format="csr")  # columns no row touches
+    y = (np.asarray(X[:, :40].sum(1)).ravel() + rng.random(n) > 1.0).astype(int)
+    return X, y
+
+
+def test_fit_head_on_touched_columns_matches_a_plain_fit():
+    from voc.features import LinearHead
+    from voc.trainer import fit_head
+
+    X, y = _sparse_rows()
+    Y = np.stack([y, 1 - y], 1)
+    plain = LinearHead(["a", "b"], "sigmoid", C=4.0).fit(X, Y)
+    fast = fit_head(LinearHead(["a", "b"], "sigmoid", C=4.0), X, Y)
+    assert fast.coef_.shape == plain.coef_.shape == (X.shape[1], 2)
+    assert not fast.coef_[300:].any()
+    np.testing.assert_allclose(fast.decision_function(X), plain.decision_function(X), atol=0.02)
+
+
+def test_fit_head_folds_a_prior_head_into_one_linear_head():
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.linear_model import LogisticRegression
+
+    from voc.features import LinearHead
+    from voc.trainer import fit_head
+
+    X, y = _sparse_rows(1)
+    y3 = np.where(y == 1, 2, np.where(np.asarray(X[:, 40:80].sum(1)).ravel() > 0, 0, 1))
+    rng = np.random.default_rng(1)
+    W, b = rng.normal(size=(350, 3)).astype(np.float32), np.array([0.1, -0.2, 0.3], np.float32)
+    head = fit_head(LinearHead(["negative", "neutral", "positive"], "softmax", C=2.0), X, y3, prior=(W, b))
+    assert head.coef_.shape == (X.shape[1], 3)
+    # the folded head scores as a model over [features, the prior's decision values] does
+    Xz = hstack([X, csr_matrix(np.asarray(X[:, :350] @ W) + b)], format="csr")
+    ref = LogisticRegression(C=2.0, class_weight="balanced", max_iter=1000).fit(Xz, y3)
+    np.testing.assert_allclose(head.predict_proba(X), ref.predict_proba(Xz), atol=0.02)
+
+
+def test_cross_validation_folds_are_fixed_by_seed_and_skip_unlabelled_rows():
+    from voc.labelled import Row
+    from voc.trainer import _folds
+
+    rows = [Row(line=i + 1, id=f"r{i}", text="x") for i in range(100)]
+    labelled = np.arange(100) % 10 != 0
+    f = _folds(rows, labelled, TrainConfig(cv_folds=5))
+    assert (f[~labelled] == -1).all() and set(f[labelled].tolist()) == {0, 1, 2, 3, 4}
+    assert np.array_equal(f, _folds(rows, labelled, TrainConfig(cv_folds=5)))
+    assert not np.array_equal(f, _folds(rows, labelled, TrainConfig(cv_folds=5, seed=1)))
+    single = _folds(rows, labelled, TrainConfig(cv_folds=1))  # one held-out slice of dev_fraction
+    assert set(single.tolist()) <= {-1, 0} and 0 < (single == 0).sum() < 40
+    assert (_folds(rows[:50], labelled[:50], TrainConfig()) == -1).all()  # too few rows to hold any out
+
+
+def test_training_report_records_the_out_of_fold_choices(trained):
+    meta = json.loads((trained / "meta.json").read_text(encoding="utf-8"))
+    tr = meta["training"]
+    assert tr["cv_folds"] == 5 and tr["dev_rows"] == len(ROWS)
+    assert tr["aspect_C"] in meta["train_config"]["C_grid"]
+    assert tr["polarity_C"] in meta["train_config"]["polarity_C_grid"]
+    assert tr["polarity_class_weight"] in meta["train_config"]["polarity_class_weights"]
+    assert tr["polarity_prior"] is True  # trained with the default base model
+    assert 0 <= tr["dev_polarity"]["accuracy"] <= 1 and tr["dev_polarity"]["n"] > 0
+    cfg = json.loads((trained / "config.json").read_text(encoding="utf-8"))
+    touch = next(c for c in cfg["components"] if c["name"] == "touchpoints")
+    nb, pb = tr["polarity_biases"]  # the chosen biases are the ones the served model applies
+    assert touch["neutral_bias"]["default"] == nb and touch["positive_bias"]["default"] == pb

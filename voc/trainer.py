@@ -6,9 +6,12 @@ What is learned, from what:
   features (plus transformer embeddings with a backbone), trained on whole texts and
   applied to the whole text and to each clause. Without aspect labels, the taxonomy's seed
   terms label the texts (weak supervision) and the head learns the words around them.
-  Per-aspect thresholds and lexicon weights are tuned on a held-out slice of the data.
+  The heads' C, clause-level detection and per-aspect thresholds and lexicon weights are
+  chosen on out-of-fold scores (``cv_folds``-fold cross-validation over the labelled rows).
 * **Aspect polarity** — a 3-class head over the aspect's evidence clauses, when the rows
-  give polarities.
+  give polarities; with a base model it starts from the base sentiment head (its decision
+  values are features whose learned weights are folded back into one linear head). C and
+  class weights are chosen out of fold, by accuracy.
 * **Overall sentiment** — a 3-class head when the rows give an overall sentiment; else the
   base model's (the shipped default) sentiment head is kept, so a taxonomy-only model still
   has sentiment.
@@ -31,7 +34,7 @@ import numpy as np
 
 from . import components as C
 from .document import Clause, Document
-from .calibration import tune_detection
+from .calibration import biased_labels, tune_biases, tune_detection
 from .components.touchpoints import touchpoint_score
 from .errors import VocError
 from .features import LinearHead, Vocabulary
@@ -50,12 +53,18 @@ class TrainConfig:
     """Settings of one ``voc train`` run (all recorded in ``meta.json``)."""
 
     seed: int = 0
-    C_grid: Tuple[float, ...] = (1.0, 4.0, 16.0)  # aspect heads' inverse regularisation, chosen on dev
-    C: float = 4.0               # used when there is no dev slice (under 60 rows)
-    polarity_C: float = 2.0
+    C_grid: Tuple[float, ...] = (1.0, 4.0, 16.0)  # aspect heads' inverse regularisation, chosen out of fold
+    C: float = 4.0               # used when nothing is scored out of fold (under 60 labelled rows)
+    detection_class_weight: Optional[str] = "balanced"
+    cv_folds: int = 5            # settings are tuned on out-of-fold scores; < 2: on one dev_fraction slice
+    polarity_C_grid: Tuple[float, ...] = (0.5, 2.0, 8.0)  # the polarity head's, chosen out of fold
+    polarity_class_weights: Tuple[Optional[str], ...] = ("balanced", None)
+    polarity_metric: str = "accuracy"  # chooses the polarity settings; or "mean" (of accuracy and macro-F1)
+    tune_polarity_biases: bool = False  # out of fold they bought no accuracy and cost macro-F1
+    polarity_prior: bool = True  # start the polarity head from the base model's sentiment head (with a base)
     sentiment_C: float = 1.0
     min_df: int = 2              # a feature must occur in this many training texts
-    dev_fraction: float = 0.15   # held out to tune thresholds (models on >= 60 rows)
+    dev_fraction: float = 0.15   # the tuning slice when cv_folds < 2 (models on >= 60 rows)
     base: Optional[str] = "default"  # model whose polarity lexicon / sentiment head are reused; None: none
     backbone: Optional[str] = None   # "minilm" or a local Hugging Face folder
     finetune: bool = False
@@ -137,10 +146,12 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
                          "seed term of the taxonomy. Add seeds to the taxonomy or label some rows.", E_DATA_EMPTY)
     labelled = np.array([r.has_aspects for r in rows], dtype=bool) if supervision == "labelled" \
         else np.ones(len(rows), dtype=bool)  # rows that say nothing about aspects teach detection nothing
-    dev = _dev_mask(rows, config) & labelled
-    train_rows = labelled & ~dev
-    progress(f"[3/5] touchpoint heads: {len(aspects)} labels, {supervision} supervision, "
-             f"{int(train_rows.sum()):,} train / {int(dev.sum()):,} dev rows")
+    folds = _folds(rows, labelled, config)
+    scored = folds >= 0  # rows that get out-of-fold scores to tune on
+    n_folds = len(set(folds[scored].tolist()))
+    progress(f"[3/5] touchpoint heads: {len(aspects)} labels, {supervision} supervision, {int(labelled.sum()):,} rows"
+             + (f", {int(scored.sum()):,} scored out of fold ({n_folds} fold{'s' if n_folds > 1 else ''})"
+                if scored.any() else ""))
     thresholds: Dict[str, float] = {a: 0.5 for a in aspects}
     lex_weights: Dict[str, float] = {a: (0.9 if supervision == "weak" else 0.5) for a in aspects}
     dev_f1: Dict[str, float] = {}
@@ -151,11 +162,11 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
         tp_head.intercept_ = np.full(len(aspects), -10.0, dtype=np.float32)
         lex_weights = {a: 1.0 for a in aspects}
     else:
-        if dev.any() and train_rows.sum() >= 20:
+        if scored.any():
             dev_micro, chosen_C, clause_level, thresholds, lex_weights, dev_f1 = _fit_detection(
-                aspects, wholes, docs, Y, train_rows, dev, n_cols, config, progress)
-        tp_head = LinearHead(aspects, "sigmoid", C=chosen_C, class_weight="balanced", seed=config.seed)
-        tp_head.fit(clause_rows(wholes, labelled, n_cols), Y[labelled])
+                aspects, wholes, docs, Y, labelled, folds, n_cols, config, progress)
+        tp_head = fit_head(_detection_head(aspects, chosen_C, config), clause_rows(wholes, labelled, n_cols),
+                           Y[labelled])
     parents = taxonomy.parents("touchpoints")
     touch = C.TouchpointClassifier(tp_head, thresholds=thresholds, lexicon_weights=lex_weights, text_level=True,
                                    parents=parents, clause_level=clause_level)
@@ -166,16 +177,21 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
     # ---- aspect polarity
     polarity_head = None
     pol_units, pol_y, pol_rows = _polarity_units(rows, docs, touch)
-    polarity_weighting = None
+    polarity_choice: dict = {}
+    prior = _sentiment_prior(base_sent) if config.polarity_prior else None
     if len(pol_y) >= 10 and len(set(pol_y)) >= 2:
         pol_y = np.array(pol_y)
-        polarity_weighting = _choose_class_weight(pol_units, pol_y, dev[pol_rows], n_cols, config)
+        X_pol = C.clause_matrix(pol_units, n_cols)
+        polarity_choice = _choose_polarity(X_pol, pol_y, folds[pol_rows], config, prior)
         progress(f"[5/5] aspect polarity head on {len(pol_y):,} labelled aspect mentions "
-                 f"(class weights: {polarity_weighting or 'none'})")
-        polarity_head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C,
-                                   class_weight=polarity_weighting, seed=config.seed
-                                   ).fit(C.clause_matrix(pol_units, n_cols), pol_y)
+                 f"(C={polarity_choice['C']}, class weights: {polarity_choice['class_weight'] or 'none'}"
+                 + (", starting from the base model's sentiment head" if prior is not None else "") + ")")
+        polarity_head = fit_head(LinearHead(list(SENTIMENT_LABELS), "softmax", C=polarity_choice["C"],
+                                            class_weight=polarity_choice["class_weight"], seed=config.seed),
+                                 X_pol, pol_y, prior)
         touch.polarity_head = polarity_head
+        touch.neutral_bias = C.as_bias(polarity_choice["neutral_bias"])
+        touch.positive_bias = C.as_bias(polarity_choice["positive_bias"])
     else:
         progress("[5/5] no aspect polarities in the data: each aspect takes the sentiment of its clauses")
 
@@ -190,9 +206,15 @@ def train(taxonomy: Taxonomy, data: Optional[Dataset], config: TrainConfig = Tra
         "supervision": supervision,
         "sentiment_source": sent_source,
         "polarity_head": polarity_head is not None,
-        "polarity_class_weight": polarity_weighting,
+        "polarity_class_weight": polarity_choice.get("class_weight"),
+        "polarity_C": polarity_choice.get("C"),
+        "polarity_prior": polarity_head is not None and prior is not None,
+        "polarity_biases": [polarity_choice["neutral_bias"], polarity_choice["positive_bias"]]
+        if polarity_choice else None,
+        "dev_polarity": polarity_choice.get("scores"),
         "rows": len(rows),
-        "dev_rows": int(dev.sum()),
+        "dev_rows": int(scored.sum()),
+        "cv_folds": n_folds,
         "features": len(vocab),
         "dev_detection_f1": dev_f1,
         "dev_detection_micro_f1": None if dev_micro is None else round(dev_micro, 4),
@@ -259,6 +281,37 @@ def _whole(d: Document, dim: int) -> Clause:
     w.x = np.zeros(0, np.int32)
     w.emb = np.zeros(dim, np.float32) if dim else None
     return w
+
+
+def fit_head(head: LinearHead, X, y, prior: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> LinearHead:
+    """Fit ``head`` on the columns that occur in ``X`` only, then put the weights back in
+    place (a column that never occurs gets weight 0 either way): the shared vocabulary holds
+    the base model's ~470k features, of which a training set touches a few percent, and
+    fitting over all of them took 95% of ``voc train``'s time.
+
+    ``prior``: ``(W, b)``, another linear head over the same leading columns (the base model's
+    sentiment head). Its decision values join the features, and the weights ``M`` learned for
+    them are folded back (``(X @ W + b) @ M`` is ``X @ (W @ M) + b @ M``), so the result is one
+    plain linear head that starts from what the base model knows and is corrected by the rows."""
+    X = X.tocsr()
+    cols = np.unique(X.indices)
+    Xc = X[:, cols]
+    if prior is not None:
+        from scipy.sparse import csr_matrix, hstack
+
+        W, b = prior
+        Z = np.asarray(X[:, :W.shape[0]] @ W) + b
+        Xc = hstack([Xc, csr_matrix(Z.astype(np.float32))], format="csr")
+    head.fit(Xc, y)
+    coef = np.zeros((X.shape[1], head.coef_.shape[1]), dtype=np.float32)
+    coef[cols] = head.coef_[:len(cols)]
+    intercept = head.intercept_
+    if prior is not None:
+        M = head.coef_[len(cols):]  # (prior outputs, labels)
+        coef[:W.shape[0]] += W.astype(np.float32) @ M
+        intercept = intercept + np.asarray(b, dtype=np.float32) @ M
+    head._set(coef, intercept)
+    return head
 
 
 def clause_rows(units: Sequence[Clause], mask: np.ndarray, n_cols: int):
@@ -333,26 +386,50 @@ def _dev_mask(rows, config: TrainConfig) -> np.ndarray:
     return np.array([zlib.crc32(f"{config.seed}:{r.id}:{r.line}".encode()) % 1000 < cut for r in rows])
 
 
-def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause], Y: np.ndarray, n_cols: int,
+def _folds(rows, labelled: np.ndarray, config: TrainConfig) -> np.ndarray:
+    """Each labelled row's cross-validation fold (by a hash of seed, id and line), -1 for rows
+    never scored. Settings are chosen on out-of-fold scores: every labelled row is tuned on
+    once, by a head that did not see it (one held-out slice of a few hundred rows gave
+    thresholds that moved with the seed). ``cv_folds`` < 2: that single ``dev_fraction`` slice
+    (fold 0). Under 60 labelled rows nothing is scored and the defaults are used."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    if labelled.sum() < 60:
+        return out
+    if config.cv_folds < 2:
+        out[_dev_mask(rows, config) & labelled] = 0
+        return out
+    for i, r in enumerate(rows):
+        if labelled[i]:
+            out[i] = zlib.crc32(f"{config.seed}:{r.id}:{r.line}".encode()) % config.cv_folds
+    return out
+
+
+def _fold_splits(folds: np.ndarray, mask: np.ndarray):
+    """``(fit on, scored)`` boolean masks within ``mask``, one pair per fold."""
+    for k in sorted(set(folds[mask & (folds >= 0)].tolist())):
+        yield mask & (folds != k), mask & (folds == k)
+
+
+def _detection_head(aspects, C_: float, config: TrainConfig) -> LinearHead:
+    return LinearHead(aspects, "sigmoid", C=C_, class_weight=config.detection_class_weight, seed=config.seed)
+
+
+def _tune_detection(labels, Qw: np.ndarray, Qc: np.ndarray, Hc: np.ndarray, owner: np.ndarray, Y: np.ndarray,
                     clause_level: bool = True):
-    """Per-aspect threshold and lexicon weight that maximise F1 on the dev rows; also the
-    micro-F1 those choices give, to compare settings."""
-    labels = head.labels
-    clauses = [c for d in docs for c in d.clauses]
-    Qc = head.predict_proba(C.clause_matrix(clauses, n_cols)) if clauses else np.zeros((0, len(labels)))
-    Qw = head.predict_proba(C.clause_matrix(wholes, n_cols))
-    Hc = C.TouchpointClassifier(head).lexicon_hits(clauses)
-    owner = np.repeat(np.arange(len(docs)), [len(d.clauses) for d in docs])
+    """Per-aspect threshold and lexicon weight that maximise F1 on the scored rows (``Qw``: the
+    rows' whole-text probabilities; ``Qc``/``Hc``: their clauses' probabilities and lexicon
+    hits, ``owner`` the row of each clause); also the micro-F1 they give, to compare settings."""
+    n = len(Qw)
     thresholds, weights, f1s = {}, {}, {}
     P = np.zeros(Y.shape, dtype=bool)
-    doc_hit = np.zeros((len(docs), len(labels)))
+    doc_hit = np.zeros((n, len(labels)))
     np.maximum.at(doc_hit, owner, Hc)
 
     for k, lab in enumerate(labels):
         def score(lw, k=k):
             s = touchpoint_score(Qw[:, k], doc_hit[:, k], lw)
             if clause_level:
-                cmax = np.zeros(len(docs))
+                cmax = np.zeros(n)
                 np.maximum.at(cmax, owner, touchpoint_score(Qc[:, k], Hc[:, k], lw))
                 s = np.maximum(s, cmax)
             return s
@@ -365,21 +442,36 @@ def _tune_detection(head: LinearHead, docs: List[Document], wholes: List[Clause]
     return thresholds, weights, f1s, micro
 
 
-def _fit_detection(aspects, wholes, docs, Y, train_rows, dev, n_cols, config: TrainConfig, progress):
+def _fit_detection(aspects, wholes, docs, Y, labelled, folds, n_cols, config: TrainConfig, progress):
     """Choose the aspect heads' regularisation and whether clauses may add aspects the whole
-    text misses, by micro-F1 on the dev rows; with them, a threshold per aspect."""
+    text misses, by micro-F1 over the out-of-fold scores; with them, a threshold and lexicon
+    weight per aspect."""
+    scored = np.flatnonzero(labelled & (folds >= 0))
+    pos = {i: j for j, i in enumerate(scored.tolist())}
+    n_cl = [len(docs[i].clauses) for i in scored]
+    clauses = [c for i in scored for c in docs[i].clauses]
+    owner = np.repeat(np.arange(len(scored)), n_cl)
+    first = np.concatenate([[0], np.cumsum(n_cl)]).astype(np.int64)
+    Hc = C.TouchpointClassifier(LinearHead(aspects, "sigmoid")).lexicon_hits(clauses)
+    Xw = C.clause_matrix([wholes[i] for i in scored], n_cols)
+    Xc = C.clause_matrix(clauses, n_cols) if clauses else None
     best = None
-    dev_docs = [docs[i] for i in np.flatnonzero(dev)]
-    dev_wholes = [wholes[i] for i in np.flatnonzero(dev)]
     for c in config.C_grid:
-        h = LinearHead(aspects, "sigmoid", C=c, class_weight="balanced", seed=config.seed)
-        h.fit(clause_rows(wholes, train_rows, n_cols), Y[train_rows])
+        Qw = np.zeros((len(scored), len(aspects)))
+        Qc = np.zeros((len(clauses), len(aspects)))
+        for fit_on, held in _fold_splits(folds, labelled):
+            h = fit_head(_detection_head(aspects, c, config), clause_rows(wholes, fit_on, n_cols), Y[fit_on])
+            js = [pos[i] for i in np.flatnonzero(held)]
+            Qw[js] = h.predict_proba(Xw[js])
+            cl = np.concatenate([np.arange(first[j], first[j + 1]) for j in js]).astype(np.int64)
+            if Xc is not None and len(cl):
+                Qc[cl] = h.predict_proba(Xc[cl])
         for clause_level in (True, False):
-            th, lw, f1s, micro = _tune_detection(h, dev_docs, dev_wholes, Y[dev], n_cols, clause_level)
+            th, lw, f1s, micro = _tune_detection(aspects, Qw, Qc, Hc, owner, Y[scored], clause_level)
             if best is None or micro > best[0] + 1e-9:
                 best = (micro, c, clause_level, th, lw, f1s)
-    progress(f"      chosen on dev: C={best[1]}, clause-level detection {'on' if best[2] else 'off'}, "
-             f"dev micro-F1 {best[0]:.3f}")
+    progress(f"      chosen out of fold: C={best[1]}, clause-level detection {'on' if best[2] else 'off'}, "
+             f"micro-F1 {best[0]:.3f}")
     return best
 
 
@@ -388,8 +480,8 @@ def _sentiment(rows, wholes, n_cols, config, base, base_sent, progress):
     labelled = y >= 0
     if labelled.sum() >= 20 and len(set(y[labelled].tolist())) >= 2:
         progress(f"[4/5] sentiment head on {int(labelled.sum()):,} texts with an overall sentiment")
-        head = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.sentiment_C, class_weight="balanced",
-                          seed=config.seed).fit(clause_rows(wholes, labelled, n_cols), y[labelled])
+        head = fit_head(LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.sentiment_C, class_weight="balanced",
+                                   seed=config.seed), clause_rows(wholes, labelled, n_cols), y[labelled])
         return C.SentimentClassifier(head, text_weight=0.5, end_weight=0.0, contrast_weight=1.0), "labelled"
     if base_sent is None:
         raise TrainError("The data has no overall sentiment labels and there is no base model to take sentiment "
@@ -417,23 +509,53 @@ def _polarity_units(rows, docs, touch: C.TouchpointClassifier):
     return units, y, np.array([i for i, _, _ in todo], dtype=np.int64)
 
 
-def _choose_class_weight(units, y, dev, n_cols, config: TrainConfig):
-    """Balanced or plain class weights for the polarity head: whichever scores better on the
-    dev slice (mean of accuracy and macro-F1); balanced when there is too little dev data."""
+def _sentiment_prior(base_sent) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """The base model's sentiment head as ``(W, b)`` for :func:`fit_head`, when there is one
+    over the same three classes."""
+    if base_sent is None or list(base_sent.head.labels) != list(SENTIMENT_LABELS) or base_sent.head.kind != "softmax":
+        return None
+    return base_sent.head.coef_, base_sent.head.intercept_
+
+
+def _choose_polarity(X, y: np.ndarray, folds: np.ndarray, config: TrainConfig, prior=None) -> dict:
+    """The polarity head's C and class weights (and, with ``tune_polarity_biases``, the
+    neutral/positive biases added to its probabilities) that score best out of fold
+    (``polarity_metric``: accuracy, SemEval's category-polarity measure, or the mean of
+    accuracy and macro-F1). Under 30 scored mentions: the first C, balanced weights, no bias."""
     from .evaluate import accuracy, macro_f1
 
-    if dev.sum() < 30 or (~dev).sum() < 30 or len(set(y[~dev].tolist())) < 2:
-        return "balanced"
-    X = C.clause_matrix(units, n_cols)
-    tr, dv = np.flatnonzero(~dev), np.flatnonzero(dev)
-    best = (-1.0, "balanced")
-    for cw in ("balanced", None):
-        h = LinearHead(list(SENTIMENT_LABELS), "softmax", C=config.polarity_C, class_weight=cw,
-                       seed=config.seed).fit(X[tr], y[tr])
-        pred = h.predict_proba(X[dv]).argmax(1)
-        score = (accuracy(y[dv], pred) + macro_f1(y[dv].tolist(), pred.tolist(), [0, 1, 2])) / 2
-        if score > best[0] + 1e-9:
-            best = (score, cw)
+    choice = {"C": config.polarity_C_grid[0], "class_weight": "balanced", "neutral_bias": 0.0,
+              "positive_bias": 0.0, "scores": None}
+    scored = folds >= 0
+    splits = list(_fold_splits(folds, np.ones(len(y), dtype=bool)))
+    if scored.sum() < 30 or any(len(set(y[fit_on].tolist())) < 2 for fit_on, _ in splits):
+        return choice
+    ys = y[scored]
+
+    def metric(pred):
+        acc = accuracy(ys, pred)
+        return acc if config.polarity_metric == "accuracy" else (acc + macro_f1(ys.tolist(), pred.tolist(),
+                                                                                  [0, 1, 2])) / 2
+
+    best = None
+    for cw in config.polarity_class_weights:
+        for c in config.polarity_C_grid:
+            P = np.zeros((len(y), 3))
+            for fit_on, held in splits:
+                h = fit_head(LinearHead(list(SENTIMENT_LABELS), "softmax", C=c, class_weight=cw, seed=config.seed),
+                             X[fit_on], y[fit_on], prior)
+                P[held] = h.predict_proba(X[held])
+            Ps = P[scored]
+            if config.tune_polarity_biases:
+                nb, pb, score = tune_biases(lambda b, q: metric(biased_labels(Ps, b, q)))
+            else:
+                nb, pb, score = 0.0, 0.0, metric(Ps.argmax(1))
+            if best is None or score > best[0] + 1e-9:
+                pred = biased_labels(Ps, nb, pb)
+                best = (score, {"C": c, "class_weight": cw, "neutral_bias": nb, "positive_bias": pb,
+                                "scores": {"accuracy": round(accuracy(ys, pred), 4),
+                                           "macro_f1": round(macro_f1(ys.tolist(), pred.tolist(), [0, 1, 2]), 4),
+                                           "n": int(scored.sum())}})
     return best[1]
 
 
