@@ -79,10 +79,10 @@ def text_hash(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------ held-out rows
-def heldout_refs(repo: Path = REPO) -> List[Tuple[str, str]]:
-    """``(corpus, id)`` of every gold and dev row, in file order."""
+def heldout_refs(repo: Path = REPO, globs: Sequence[str] = HELDOUT_GLOBS) -> List[Tuple[str, str]]:
+    """``(corpus, id)`` of every row of the reference files ``globs`` (default: gold and dev), in file order."""
     refs = []
-    for pattern in HELDOUT_GLOBS:
+    for pattern in globs:
         for path in sorted(repo.glob(pattern)):
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():

@@ -29,7 +29,7 @@ from typing import Dict, Iterable, List, Optional, Set
 import numpy as np
 
 from training import corpora
-from training.annotation import text_hash
+from training.annotation import heldout_refs, text_hash
 
 REPO = Path(__file__).resolve().parents[1]
 ANNOTATIONS = REPO / "data" / "annotations"
@@ -167,21 +167,11 @@ def annotations(folder: Path = ANNOTATIONS, texts: bool = True) -> List[dict]:
     return out
 
 
-def _ref_file_refs(pattern: str) -> List[tuple]:
-    refs = []
-    for p in sorted(REPO.glob(pattern)):
-        for line in p.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = json.loads(line)
-                refs.append((d["corpus"], str(d["id"])))
-    return refs
-
-
 def heldout_hashes(annotated: Optional[List[dict]] = None) -> Dict[str, Set[str]]:
     """Text hashes no model trains on, by why: ``gold``, ``dev``, ``annotation_dev``, ``evaluation``."""
     out = {}
     for name, pattern in (("gold", "data/gold/*.jsonl"), ("dev", "data/dev/*.jsonl")):
-        out[name] = {text_hash(r.text) for r in corpora.lookup(_ref_file_refs(pattern)).values()}
+        out[name] = {text_hash(r.text) for r in corpora.lookup(heldout_refs(REPO, (pattern,))).values()}
     annotated = annotations(texts=False) if annotated is None else annotated
     out["annotation_dev"] = {d["hash"] for d in annotated if d["split"] == "dev"}
     out["evaluation"] = {text_hash(r.text) for c in EVALUATION_CORPORA for r in corpora.read(c)}

@@ -222,9 +222,10 @@ def corpus_rows(rng):
     add(corpora.read("banking77_train"), lambda r: {"sent": 1})
     add(corpora.read("asap_train"), lambda r: {"tp": asap_labels(r.meta["aspects"]),
                                                 "pol_by_tp": asap_polarities(r.meta["aspects"])})
-    for t, corpus, lang, lab in rows:
-        lab.pop("sent", None) if lab.get("sent") is None else None
-        lab.pop("tp", None) if lab.get("tp") is None else None
+    for _, _, _, lab in rows:  # a task the corpus has no label for is absent, not None
+        for k in ("sent", "tp"):
+            if lab.get(k) is None:
+                lab.pop(k, None)
     return rows
 
 

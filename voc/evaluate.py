@@ -358,8 +358,8 @@ def _card_training(meta) -> List[str]:
               f"{tr.get('sentiment_source')}; aspect polarity head: {'yes' if tr.get('polarity_head') else 'no'}.",
               f"- Backbone: {json.dumps(meta.get('backbone')) if meta.get('backbone') else 'none (classical features)'}.",
               f"- Config: `{json.dumps(meta.get('train_config', {}), ensure_ascii=False)}`.",
-              f"- {tr.get('features', 0):,} features; {tr.get('dev_rows', 0)} rows held out to tune per-aspect "
-              f"thresholds; trained in {tr.get('train_seconds')} s.",
+              f"- {tr.get('features', 0):,} features; {tr.get('dev_rows', 0)} rows scored out of fold to tune "
+              f"per-aspect thresholds; trained in {tr.get('train_seconds')} s.",
               f"- Libraries: `{json.dumps(meta.get('requirements', {}))}`; created {meta.get('created_at', '-')}.", ""]
         counts = data.get("label_counts") or {}
         if counts:

@@ -51,21 +51,30 @@ class ThemeTagger(Component):
             return docs
         scored = [d for d in docs if d.whole is not None]
         S = self.scores(scored) if scored else np.zeros((0, len(self.head.labels)))
-        clauses = [c for d in scored for c in d.clauses]
-        Qc = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0])) if clauses else None
         th = np.array([self.thresholds.get(lab, self.threshold) for lab in self.head.labels])
-        k0 = 0
+        found = []  # (doc, theme column, score, clauses holding its seed terms)
         for d in docs:
             d.themes = []
         for d, s in zip(scored, S):
-            n = len(d.clauses)
-            qc = Qc[k0:k0 + n]
-            k0 += n
             for k in np.flatnonzero(s >= th):
                 lab = self.head.labels[k]
-                cls = [c for c in d.clauses if any(m[2] == "themes" and m[3] == lab for m in c.matches)] \
-                    or [d.clauses[int(np.argmax(qc[:, k]))]]
-                d.themes.append(self._record(d, lab, float(s[k]), cls))
+                found.append((d, k, float(s[k]),
+                              [c for c in d.clauses if any(m[2] == "themes" and m[3] == lab for m in c.matches)]))
+        # a theme found without a seed term: its evidence is the clause the head scores highest,
+        # scored only for those (most texts have no theme, or one with a seed term)
+        need = list({id(d): d for d, _, _, cls in found if not cls}.values())
+        best = {}
+        if need:
+            clauses = [c for d in need for c in d.clauses]
+            Q = self.head.predict_proba(clause_matrix(clauses, self.head.coef_.shape[0]))
+            k0 = 0
+            for d in need:
+                best[id(d)] = Q[k0:k0 + len(d.clauses)]
+                k0 += len(d.clauses)
+        for d, k, score, cls in found:
+            cls = cls or [d.clauses[int(np.argmax(best[id(d)][:, k]))]]
+            d.themes.append(self._record(d, self.head.labels[k], score, cls))
+        for d in scored:
             d.themes.sort(key=lambda t: -t["confidence"])
         return docs
 

@@ -238,6 +238,30 @@ def _read_table(path: Path) -> List[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+# The SQL of the roll-up's questions, shared by DuckDB (StoreSource) and Spark SQL
+# (voc.spark.rollup.SparkSource): both take ``?`` parameters and these functions and clauses.
+def stats_sql(table: str, cond: str, keys: str) -> str:
+    """Sufficient statistics (:data:`STAT_KEYS`) per group ``keys`` of the mentions passing ``cond``."""
+    return f"""
+        WITH m AS (SELECT *, 1 + log10(1 + greatest(coalesce(reach, 0), 0)) AS w FROM {table} WHERE {cond})
+        SELECT {keys}, count(*) AS n, sum(score), sum(score * score),
+               count(*) FILTER (WHERE sentiment = 'positive'), count(*) FILTER (WHERE sentiment = 'neutral'),
+               count(*) FILTER (WHERE sentiment = 'negative'), sum(w), sum(w * score),
+               coalesce(sum(w) FILTER (WHERE sentiment = 'positive'), 0),
+               coalesce(sum(w) FILTER (WHERE sentiment = 'negative'), 0)
+        FROM m GROUP BY {keys}"""
+
+
+def driver_sql(table: str, cond: str) -> str:
+    return f"""SELECT coalesce(source, '') AS src, row, label, sentiment_score, doc_sentiment_score
+               FROM {table} WHERE {cond} ORDER BY 1, 2"""
+
+
+def journey_sql(table: str, cond: str) -> str:
+    return f"""SELECT customer, time, row, sentiment_score FROM {table}
+               WHERE customer IS NOT NULL AND time IS NOT NULL AND {cond} ORDER BY customer, time, row"""
+
+
 class StoreSource:
     """The DuckDB store: the same questions as :class:`RecordsSource`, answered in SQL."""
 
@@ -271,14 +295,7 @@ class StoreSource:
             keys.append(f"strftime(date_trunc('{bucket}', time), '%Y-%m-%d')")
             cond += " AND time IS NOT NULL"
         sel = ", ".join(keys)
-        sql = f"""
-            WITH m AS (SELECT *, 1 + log10(1 + greatest(coalesce(reach, 0), 0)) AS w FROM mentions WHERE {cond})
-            SELECT {sel}, count(*) AS n, sum(score), sum(score * score),
-                   count(*) FILTER (WHERE sentiment = 'positive'), count(*) FILTER (WHERE sentiment = 'neutral'),
-                   count(*) FILTER (WHERE sentiment = 'negative'), sum(w), sum(w * score),
-                   coalesce(sum(w) FILTER (WHERE sentiment = 'positive'), 0),
-                   coalesce(sum(w) FILTER (WHERE sentiment = 'negative'), 0)
-            FROM m GROUP BY {sel}"""
+        sql = stats_sql("mentions", cond, sel)
         names = list(by) + (["period"] if bucket else [])
         out = []
         for r in self.con.execute(sql, args).fetchall():
@@ -289,8 +306,7 @@ class StoreSource:
         import numpy as np
 
         cond, args = self._where(kind, filters or Filters())
-        data = self.con.execute(f"""SELECT coalesce(source, '') AS src, row, label, sentiment_score, doc_sentiment_score
-                                    FROM mentions WHERE {cond} ORDER BY 1, 2""", args).fetchnumpy()
+        data = self.con.execute(driver_sql("mentions", cond), args).fetchnumpy()
         labels = sorted(set(data["label"].tolist()))
         if not labels:
             return [], [], []
@@ -306,9 +322,7 @@ class StoreSource:
 
     def journey_rows(self, filters: Optional[Filters] = None) -> List[tuple]:
         cond, args = (filters or Filters()).sql()
-        return self.con.execute(f"""SELECT customer, time, row, sentiment_score FROM documents
-                                    WHERE customer IS NOT NULL AND time IS NOT NULL AND {cond}
-                                    ORDER BY customer, time, row""", args).fetchall()
+        return self.con.execute(journey_sql("documents", cond), args).fetchall()
 
     def verbatims(self, kind: str, label: str, filters: Optional[Filters] = None, polarity: Optional[str] = None,
                   limit: int = 5) -> List[dict]:

@@ -140,7 +140,6 @@ def score(df, text_col: str = "text", id_col: Optional[str] = "id", model: Optio
         T.StructField("__error_code", T.StringType()), T.StructField("__error_message", T.StringType()),
         T.StructField("__mentions", T.StringType())])
     names = [f.name for f in out_schema.fields]
-    text_is_string = isinstance(df.schema[text_col].dataType, T.StringType)
 
     def run(batches: Iterator) -> Iterator:
         import pandas as pd
@@ -151,8 +150,7 @@ def score(df, text_col: str = "text", id_col: Optional[str] = "id", model: Optio
         for pdf in batches:
             for start in range(0, len(pdf), batch_size):
                 part = pdf.iloc[start:start + batch_size]
-                texts = [t if isinstance(t, str) or not text_is_string else t for t in part["__text"].tolist()]
-                texts = [None if t is None or (isinstance(t, float) and t != t) else t for t in texts]
+                texts = [None if t is None or (isinstance(t, float) and t != t) else t for t in part["__text"].tolist()]
                 ids = [None if i is None or (isinstance(i, float) and i != i) else i for i in part["__id"].tolist()]
                 rows_n = part["__row"].tolist()
                 field_values = {role: part[f"__f_{role}"].tolist() for role in fields}

@@ -17,7 +17,8 @@ import re
 from typing import List, Optional, Sequence, Tuple
 
 from ..batch.records import DOC_COLUMNS
-from ..rollup.sources import (FIXED_DIMENSIONS, STAT_KEYS, Filters, _check_bucket, _check_by, _verbatim)
+from ..rollup.sources import (FIXED_DIMENSIONS, STAT_KEYS, Filters, _check_bucket, _check_by, _verbatim,
+                              driver_sql, journey_sql, stats_sql)
 
 _VIEW = re.compile(r"[^A-Za-z0-9_]")
 
@@ -73,22 +74,14 @@ class SparkSource:
             keys.append(f"date_format(date_trunc('{bucket}', time), 'yyyy-MM-dd')")
             cond += " AND time IS NOT NULL"
         sel = ", ".join(keys)
-        sql = f"""
-            WITH m AS (SELECT *, 1 + log10(1 + greatest(coalesce(reach, 0D), 0D)) AS w FROM {self.m} WHERE {cond})
-            SELECT {sel}, count(*) AS n, sum(score), sum(score * score),
-                   count_if(sentiment = 'positive'), count_if(sentiment = 'neutral'),
-                   count_if(sentiment = 'negative'), sum(w), sum(w * score),
-                   coalesce(sum(CASE WHEN sentiment = 'positive' THEN w END), 0D),
-                   coalesce(sum(CASE WHEN sentiment = 'negative' THEN w END), 0D)
-            FROM m GROUP BY {sel}"""
+        sql = stats_sql(self.m, cond, sel)
         names = list(by) + (["period"] if bucket else [])
         return [{**dict(zip(names, r[:len(names)])), **dict(zip(STAT_KEYS, r[len(names):]))}
                 for r in self._sql(sql, args)]
 
     def driver_rows(self, kind: str, filters: Optional[Filters] = None) -> Tuple[List[str], list, list]:
         cond, args = self._where(kind, filters or Filters())
-        rows = self._sql(f"""SELECT coalesce(source, '') AS src, row, label, sentiment_score, doc_sentiment_score
-                             FROM {self.m} WHERE {cond} ORDER BY 1, 2""", args)
+        rows = self._sql(driver_sql(self.m, cond), args)
         labels = sorted({r[2] for r in rows})
         if not labels:
             return [], [], []
@@ -104,9 +97,7 @@ class SparkSource:
 
     def journey_rows(self, filters: Optional[Filters] = None) -> List[tuple]:
         cond, args = self._filters(filters or Filters())
-        return [tuple(r) for r in self._sql(f"""SELECT customer, time, row, sentiment_score FROM {self.d}
-                                               WHERE customer IS NOT NULL AND time IS NOT NULL AND {cond}
-                                               ORDER BY customer, time, row""", args)]
+        return [tuple(r) for r in self._sql(journey_sql(self.d, cond), args)]
 
     def verbatims(self, kind: str, label: str, filters: Optional[Filters] = None, polarity: Optional[str] = None,
                   limit: int = 5) -> List[dict]:
