@@ -242,6 +242,11 @@ def _f(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def _measures(v: dict) -> str:
+    """``name value`` pairs of one external-like set: scores to three places, counts whole."""
+    return ", ".join(f"{k} {int(x)}" if k.endswith("_pairs") else f"{k} {_f(x)}" for k, x in v.items() if k != "n")
+
+
 def render_markdown(report: dict) -> str:
     """The report as readable Markdown tables (what ``voc eval`` prints)."""
     L = [f"# voc eval: {report.get('model')} {report.get('model_version') or ''} on {report['data']['file']}", "",
@@ -421,8 +426,7 @@ def _card_loso(meta) -> List[str]:
         L += ["", "External-like sets, scored by the model that held their source out:", "",
               "| set | held-out source | n | measures |", "|---|---|---|---|"]
         for src, name, v in prox:
-            ms = ", ".join(f"{k} {_f(x)}" for k, x in v.items() if k != "n")
-            L.append(f"| {name} | {src} | {v.get('n')} | {ms} |")
+            L.append(f"| {name} | {src} | {v.get('n')} | {_measures(v)} |")
     return L + [""]
 
 
@@ -444,8 +448,7 @@ def _card_gold(meta) -> List[str]:
         L += ["", "The external-like sets again, scored by this model (their sources were in training, these texts "
               "were not):", "", "| set | n | measures |", "|---|---|---|"]
         for name, v in ins.items():
-            L.append(f"| {name} | {v.get('n')} | " + ", ".join(f"{k} {_f(x)}" for k, x in v.items()
-                                                              if k not in ("n", "touchpoint_sentiment_pairs")) + " |")
+            L.append(f"| {name} | {v.get('n')} | {_measures(v)} |")
     a = meta.get("metrics", {}).get("agreement")
     if a:
         L += ["", "How far two human labellings agree (the gold labels against the corpus's own on the same texts):", "",
