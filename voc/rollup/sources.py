@@ -73,7 +73,9 @@ class Filters:
                 return False
         return all(r.get(k) == v for k, v in self.segments.items())
 
-    def sql(self, alias: str = "") -> Tuple[str, list]:
+    def sql(self, alias: str = "", quote: str = '"') -> Tuple[str, list]:
+        """The filters as a SQL condition with ``?`` parameters; ``quote`` wraps segment
+        column names (DuckDB ``"x"``, Spark SQL ```x```)."""
         a = alias + "." if alias else ""
         conds, args = [], []
         if self.start is not None:
@@ -87,7 +89,7 @@ class Filters:
                 conds.append(f"{a}{k} = ?")
                 args.append(v)
         for k, v in self.segments.items():
-            conds.append(f'{a}"{k}" = ?')
+            conds.append(f"{a}{quote}{k}{quote} = ?")
             args.append(v)
         return (" AND ".join(conds) or "TRUE"), args
 
@@ -252,6 +254,23 @@ def stats_sql(table: str, cond: str, keys: str) -> str:
         FROM m GROUP BY {keys}"""
 
 
+def mention_where(kind: str, f: Filters, quote: str = '"') -> Tuple[str, list]:
+    """The condition on the mentions table for one kind (touchpoint, theme...) under ``f``."""
+    cond, args = f.sql(quote=quote)
+    cond = f"kind = ? AND {cond}"
+    args = [kind] + args
+    if f.labels:
+        cond += f" AND label IN ({', '.join('?' * len(f.labels))})"
+        args += list(f.labels)
+    return cond, args
+
+
+def stat_rows(rows, names: Sequence[str]) -> List[dict]:
+    """Rows of :func:`stats_sql` (group keys, then ``STAT_KEYS``) as dicts."""
+    k = len(names)
+    return [{**dict(zip(names, r[:k])), **dict(zip(STAT_KEYS, r[k:]))} for r in rows]
+
+
 def driver_sql(table: str, cond: str) -> str:
     return f"""SELECT coalesce(source, '') AS src, row, label, sentiment_score, doc_sentiment_score
                FROM {table} WHERE {cond} ORDER BY 1, 2"""
@@ -275,37 +294,23 @@ class StoreSource:
     def dimensions(self) -> List[str]:
         return list(FIXED_DIMENSIONS) + self.segments()
 
-    def _where(self, kind: str, f: Filters) -> Tuple[str, list]:
-        cond, args = f.sql()
-        cond = f"kind = ? AND {cond}"
-        args = [kind] + args
-        if f.labels:
-            cond += f" AND label IN ({', '.join('?' * len(f.labels))})"
-            args += list(f.labels)
-        return cond, args
-
     def mention_stats(self, kind: str, by: Sequence[str] = ("label",), bucket: Optional[str] = None,
                       filters: Optional[Filters] = None) -> List[dict]:
         _check_by(by, self.dimensions())
         _check_bucket(bucket)
-        f = filters or Filters()
-        cond, args = self._where(kind, f)
+        cond, args = mention_where(kind, filters or Filters())
         keys = [f'"{b}"' for b in by]
         if bucket:
             keys.append(f"strftime(date_trunc('{bucket}', time), '%Y-%m-%d')")
             cond += " AND time IS NOT NULL"
         sel = ", ".join(keys)
         sql = stats_sql("mentions", cond, sel)
-        names = list(by) + (["period"] if bucket else [])
-        out = []
-        for r in self.con.execute(sql, args).fetchall():
-            out.append({**dict(zip(names, r[:len(names)])), **dict(zip(STAT_KEYS, r[len(names):]))})
-        return out
+        return stat_rows(self.con.execute(sql, args).fetchall(), list(by) + (["period"] if bucket else []))
 
     def driver_rows(self, kind: str, filters: Optional[Filters] = None) -> Tuple[List[str], list, list]:
         import numpy as np
 
-        cond, args = self._where(kind, filters or Filters())
+        cond, args = mention_where(kind, filters or Filters())
         data = self.con.execute(driver_sql("mentions", cond), args).fetchnumpy()
         labels = sorted(set(data["label"].tolist()))
         if not labels:
@@ -326,8 +331,6 @@ class StoreSource:
 
     def verbatims(self, kind: str, label: str, filters: Optional[Filters] = None, polarity: Optional[str] = None,
                   limit: int = 5) -> List[dict]:
-        cond, args = self._where(kind, filters or Filters())
-        cond = cond.replace("kind = ?", "m.kind = ?").replace("label IN", "m.label IN")
         fc, fa = (filters or Filters()).sql("m")
         order = "m.sentiment_score DESC" if polarity == "positive" else "m.sentiment_score"
         sql = f"""SELECT m.* , d.text FROM mentions m JOIN documents d

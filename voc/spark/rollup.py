@@ -17,8 +17,8 @@ import re
 from typing import List, Optional, Sequence, Tuple
 
 from ..batch.records import DOC_COLUMNS
-from ..rollup.sources import (FIXED_DIMENSIONS, STAT_KEYS, Filters, _check_bucket, _check_by, _verbatim,
-                              driver_sql, journey_sql, stats_sql)
+from ..rollup.sources import (FIXED_DIMENSIONS, Filters, _check_bucket, _check_by, _verbatim, driver_sql,
+                              journey_sql, mention_where, stat_rows, stats_sql)
 
 _VIEW = re.compile(r"[^A-Za-z0-9_]")
 
@@ -50,37 +50,22 @@ class SparkSource:
     def _sql(self, sql: str, args: list):
         return self.spark.sql(sql, args=args).collect()
 
-    @staticmethod
-    def _filters(f: Filters, alias: str = "") -> Tuple[str, list]:
-        cond, args = f.sql(alias)
-        return cond.replace('"', "`"), args  # identifiers: DuckDB quotes "x", Spark `x`
-
-    def _where(self, kind: str, f: Filters) -> Tuple[str, list]:
-        cond, args = self._filters(f)
-        cond = f"kind = ? AND {cond}"
-        args = [kind] + args
-        if f.labels:
-            cond += f" AND label IN ({', '.join('?' * len(f.labels))})"
-            args += list(f.labels)
-        return cond, args
 
     def mention_stats(self, kind: str, by: Sequence[str] = ("label",), bucket: Optional[str] = None,
                       filters: Optional[Filters] = None) -> List[dict]:
         _check_by(by, self.dimensions())
         _check_bucket(bucket)
-        cond, args = self._where(kind, filters or Filters())
+        cond, args = mention_where(kind, filters or Filters(), "`")
         keys = [f"`{b}`" for b in by]
         if bucket:
             keys.append(f"date_format(date_trunc('{bucket}', time), 'yyyy-MM-dd')")
             cond += " AND time IS NOT NULL"
         sel = ", ".join(keys)
         sql = stats_sql(self.m, cond, sel)
-        names = list(by) + (["period"] if bucket else [])
-        return [{**dict(zip(names, r[:len(names)])), **dict(zip(STAT_KEYS, r[len(names):]))}
-                for r in self._sql(sql, args)]
+        return stat_rows(self._sql(sql, args), list(by) + (["period"] if bucket else []))
 
     def driver_rows(self, kind: str, filters: Optional[Filters] = None) -> Tuple[List[str], list, list]:
-        cond, args = self._where(kind, filters or Filters())
+        cond, args = mention_where(kind, filters or Filters(), "`")
         rows = self._sql(driver_sql(self.m, cond), args)
         labels = sorted({r[2] for r in rows})
         if not labels:
@@ -96,12 +81,12 @@ class SparkSource:
         return labels, X, y
 
     def journey_rows(self, filters: Optional[Filters] = None) -> List[tuple]:
-        cond, args = self._filters(filters or Filters())
+        cond, args = (filters or Filters()).sql(quote="`")
         return [tuple(r) for r in self._sql(journey_sql(self.d, cond), args)]
 
     def verbatims(self, kind: str, label: str, filters: Optional[Filters] = None, polarity: Optional[str] = None,
                   limit: int = 5) -> List[dict]:
-        fc, fa = self._filters(filters or Filters(), "m")
+        fc, fa = (filters or Filters()).sql("m", "`")
         order = "m.sentiment_score DESC" if polarity == "positive" else "m.sentiment_score"
         sql = f"""SELECT m.*, d.text FROM {self.m} m JOIN {self.d} d
                   ON d.row = m.row AND d.source <=> m.source
