@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+import numpy as np
+
 from ..document import Clause, Document
+from ..features import LinearHead
 
 
 class Component:
@@ -23,6 +26,25 @@ class Component:
 
     def config(self) -> dict:
         return {}
+
+
+class OptionalHeadMixin:
+    """Saving and loading for a stage whose learned state is an optional ``head``
+    (:class:`LinearHead`) stored in its own folder; without one the stage uses its rules."""
+
+    def to_disk(self, path):
+        if self.head is not None:
+            self.head.to_disk(path)
+
+    @classmethod
+    def from_disk(cls, path: Path, **kw):
+        head = LinearHead.from_disk(path) if (path / "head.json").exists() else None
+        return cls(head=head, **kw)
+
+
+def per_label(values: Dict[str, float], default: float, labels: Sequence[str]) -> np.ndarray:
+    """A setting tuned per label on dev data (threshold, lexicon weight), ``default`` for the rest."""
+    return np.array([values.get(lab, default) for lab in labels])
 
 
 def as_bias(neutral_bias) -> Dict[str, float]:

@@ -11,7 +11,7 @@ import numpy as np
 from .. import resources as R
 from ..document import Document
 from ..features import LinearHead
-from .base import Component, _dedup
+from .base import Component, _dedup, per_label
 
 
 SIGNAL_ORDER = ("churn_risk", "escalation", "recommend_negative", "recommend", "complaint", "repurchase")
@@ -127,7 +127,7 @@ class SignalDetector(Component):
             return docs
         scored = [i for i, d in enumerate(docs) if d.whole is not None]
         S = self.scores([docs[i] for i in scored], [found[i] for i in scored]) if scored else None
-        th = np.array([self.thresholds.get(lab, self.threshold) for lab in self.head.labels])
+        th = per_label(self.thresholds, self.threshold, self.head.labels)
         for d in docs:
             d.signals = []
         for r, i in enumerate(scored):
@@ -154,7 +154,7 @@ class SignalDetector(Component):
         Q = self.head.predict_proba(clause_matrix([d.whole for d in docs], self.head.coef_.shape[0]))
         H = np.array([[1.0 if lab in f else 0.0 for lab in self.head.labels] for f in found]
                      ).reshape(len(docs), len(self.head.labels))
-        lw = np.array([self.lexicon_weights.get(lab, self.lexicon_weight) for lab in self.head.labels])
+        lw = per_label(self.lexicon_weights, self.lexicon_weight, self.head.labels)
         return touchpoint_score(Q, H, lw)
 
     def _clause_evidence(self, doc: Document, lab: str) -> List[dict]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Dict, Optional
 
 import numpy as np
 
 from ..features import LinearHead
-from .base import Component
+from .base import Component, OptionalHeadMixin
 from .features import clause_matrix
 
 
@@ -19,7 +18,7 @@ STAGE_PRIORS = {
 }
 
 
-class StageClassifier(Component):
+class StageClassifier(OptionalHeadMixin, Component):
     """Journey stage.
 
     With a learned ``head`` (softmax over the whole text; one column per stage and ``none``):
@@ -75,12 +74,3 @@ class StageClassifier(Component):
         if self.priors != STAGE_PRIORS:
             cfg["priors"] = self.priors
         return cfg
-
-    def to_disk(self, path):
-        if self.head is not None:
-            self.head.to_disk(path)
-
-    @classmethod
-    def from_disk(cls, path: Path, **kw) -> "StageClassifier":
-        head = LinearHead.from_disk(path) if (path / "head.json").exists() else None
-        return cls(head=head, **kw)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
 
 from ..document import Clause, Document, sentiment_record
 from ..features import LinearHead
-from .base import Component, as_bias, evidence, language_bias
+from .base import Component, OptionalHeadMixin, as_bias, evidence, language_bias, per_label
 from .features import clause_matrix
 from .touchpoints import touchpoint_score
 
 
-class ThemeTagger(Component):
+class ThemeTagger(OptionalHeadMixin, Component):
     """CEM experience themes, each with a sentiment and evidence spans.
 
     With a learned ``head`` (sigmoid, one column per theme) a theme is found when the noisy-or
@@ -51,7 +50,7 @@ class ThemeTagger(Component):
             return docs
         scored = [d for d in docs if d.whole is not None]
         S = self.scores(scored) if scored else np.zeros((0, len(self.head.labels)))
-        th = np.array([self.thresholds.get(lab, self.threshold) for lab in self.head.labels])
+        th = per_label(self.thresholds, self.threshold, self.head.labels)
         found = []  # (doc, theme column, score, clauses holding its seed terms)
         for d in docs:
             d.themes = []
@@ -95,7 +94,7 @@ class ThemeTagger(Component):
         return H
 
     def weights(self) -> np.ndarray:
-        return np.array([self.lexicon_weights.get(lab, self.lexicon_weight) for lab in self.head.labels])
+        return per_label(self.lexicon_weights, self.lexicon_weight, self.head.labels)
 
     def _record(self, doc: Document, lab: str, conf: float, clauses: List[Clause]) -> dict:
         p = np.mean([c.sentiment for c in clauses], axis=0)
@@ -125,12 +124,3 @@ class ThemeTagger(Component):
             cfg.update(threshold=self.threshold, thresholds=self.thresholds, lexicon_weight=self.lexicon_weight,
                        lexicon_weights=self.lexicon_weights)
         return cfg
-
-    def to_disk(self, path):
-        if self.head is not None:
-            self.head.to_disk(path)
-
-    @classmethod
-    def from_disk(cls, path: Path, **kw) -> "ThemeTagger":
-        head = LinearHead.from_disk(path) if (path / "head.json").exists() else None
-        return cls(head=head, **kw)

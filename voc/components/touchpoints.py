@@ -9,7 +9,7 @@ import numpy as np
 
 from ..document import Clause, Document, sentiment_record
 from ..features import LinearHead
-from .base import Component, as_bias, evidence, language_bias
+from .base import Component, as_bias, evidence, language_bias, per_label
 from .features import clause_matrix, merge_clauses
 
 
@@ -57,9 +57,8 @@ class TouchpointClassifier(Component):
 
     def _weights(self):
         labels = self.head.labels
-        lw = np.array([self.lexicon_weights.get(lab, self.lexicon_weight) for lab in labels])
-        th = np.array([self.thresholds.get(lab, self.threshold) for lab in labels])
-        return lw, th
+        return (per_label(self.lexicon_weights, self.lexicon_weight, labels),
+                per_label(self.thresholds, self.threshold, labels))
 
     def score_clauses(self, clauses: Sequence[Clause], lw: np.ndarray, th: np.ndarray) -> None:
         """Set each clause's model probabilities (``tp_model``), lexicon hits (``tp_lexicon``) and
