@@ -59,6 +59,11 @@ def pytest_collection_modifyitems(items):  # noqa: D103 - applied by tests/conft
             item.add_marker(pytest.mark.xfail(strict=True, reason="known failure of voc-default 0.2.0"))
 
 
+def cases(rows):
+    """``(id, *args)`` rows as test parameters named by their id (KNOWN_FAILURES uses the names)."""
+    return [pytest.param(*r[1:], id=r[0]) for r in rows]
+
+
 @pytest.fixture(scope="module")
 def probe_nlp():
     import voc
@@ -100,7 +105,7 @@ PAIRS = [
 ]
 
 
-@pytest.mark.parametrize("text,expected", [p[1:] for p in PAIRS], ids=[p[0] for p in PAIRS])
+@pytest.mark.parametrize("text,expected", cases(PAIRS))
 def test_pair(probe_nlp, text, expected):
     doc = probe_nlp(text)
     got = tps(doc)
@@ -126,7 +131,7 @@ IMPLICIT = [
 ]
 
 
-@pytest.mark.parametrize("text", [p[1] for p in IMPLICIT], ids=[p[0] for p in IMPLICIT])
+@pytest.mark.parametrize("text", cases(IMPLICIT))
 def test_implicit(probe_nlp, text):
     doc = probe_nlp(text)
     assert doc.sentiment["label"] != "positive", said(doc)
@@ -149,7 +154,7 @@ SARCASM = [
 ]
 
 
-@pytest.mark.parametrize("text", [p[1] for p in SARCASM], ids=[p[0] for p in SARCASM])
+@pytest.mark.parametrize("text", cases(SARCASM))
 def test_sarcasm(probe_nlp, text):
     doc = probe_nlp(text)
     assert doc.sentiment["label"] != "positive", said(doc)
@@ -175,7 +180,7 @@ SETPHRASE = [
 ]
 
 
-@pytest.mark.parametrize("text,want,not_overall", [p[1:] for p in SETPHRASE], ids=[p[0] for p in SETPHRASE])
+@pytest.mark.parametrize("text,want,not_overall", cases(SETPHRASE))
 def test_setphrase(probe_nlp, text, want, not_overall):
     doc = probe_nlp(text)
     got = tps(doc)
@@ -210,7 +215,7 @@ NONSIGNAL = [
 ]
 
 
-@pytest.mark.parametrize("text,absent,present", [p[1:] for p in NONSIGNAL], ids=[p[0] for p in NONSIGNAL])
+@pytest.mark.parametrize("text,absent,present", cases(NONSIGNAL))
 def test_nonsignal(probe_nlp, text, absent, present):
     doc = probe_nlp(text)
     got = sigs(doc)
@@ -238,7 +243,7 @@ CHURN = [
 ]
 
 
-@pytest.mark.parametrize("text", [p[1] for p in CHURN], ids=[p[0] for p in CHURN])
+@pytest.mark.parametrize("text", cases(CHURN))
 def test_churn(probe_nlp, text):
     doc = probe_nlp(text)
     assert "churn_risk" in sigs(doc), said(doc)
@@ -260,7 +265,7 @@ QUESTION = [
 ]
 
 
-@pytest.mark.parametrize("text", [p[1] for p in QUESTION], ids=[p[0] for p in QUESTION])
+@pytest.mark.parametrize("text", cases(QUESTION))
 def test_question(probe_nlp, text):
     doc = probe_nlp(text)
     assert "complaint" not in sigs(doc), said(doc)
@@ -286,7 +291,7 @@ CONTROL = [
 ]
 
 
-@pytest.mark.parametrize("text,label,signal,polarity", [p[1:] for p in CONTROL], ids=[p[0] for p in CONTROL])
+@pytest.mark.parametrize("text,label,signal,polarity", cases(CONTROL))
 def test_control(probe_nlp, text, label, signal, polarity):
     doc = probe_nlp(text)
     assert doc.sentiment["label"] == label, said(doc)
@@ -332,7 +337,7 @@ def inconsistencies(doc) -> list:
     return bad
 
 
-@pytest.mark.parametrize("text", [p[1] for p in CONSISTENCY], ids=[p[0] for p in CONSISTENCY])
+@pytest.mark.parametrize("text", cases(CONSISTENCY))
 def test_consistency(probe_nlp, text):
     doc = probe_nlp(text)
     assert doc.sentiment is not None
