@@ -92,8 +92,7 @@ class Pipeline:
             text = R.SURROGATE_RE.sub("\ufffd", text)
             doc = Document(text, id=id)
             doc.warning = InputError("The text held lone surrogate code points (broken UTF-16); they "
-                                                  "were replaced by U+FFFD and the rest analysed.",
-                                                  E_BAD_UNICODE).to_dict()
+                                     "were replaced by U+FFFD and the rest analysed.", E_BAD_UNICODE).to_dict()
         else:
             doc = Document(text, id=id)
         if not text.strip():

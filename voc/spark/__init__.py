@@ -150,8 +150,7 @@ def score(df, text_col: str = "text", id_col: Optional[str] = "id", model: Optio
         for pdf in batches:
             for start in range(0, len(pdf), batch_size):
                 part = pdf.iloc[start:start + batch_size]
-                texts = [None if t is None or (isinstance(t, float) and t != t) else t for t in part["__text"].tolist()]
-                ids = [None if i is None or (isinstance(i, float) and i != i) else i for i in part["__id"].tolist()]
+                texts, ids = _values(part["__text"]), _values(part["__id"])
                 rows_n = part["__row"].tolist()
                 field_values = {role: part[f"__f_{role}"].tolist() for role in fields}
                 out = []
@@ -182,6 +181,11 @@ def score(df, text_col: str = "text", id_col: Optional[str] = "id", model: Optio
     errors = scored.where(F.col("__error_code").isNotNull()).select(
         "row", "id", F.col("__error_code").alias("code"), F.col("__error_message").alias("message"))
     return Scored(documents, mentions, errors, scored)
+
+
+def _values(column) -> list:
+    """A pandas column as a list, missing cells (None, NaN) as None."""
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in column.tolist()]
 
 
 def _plain(v):
